@@ -1,0 +1,23 @@
+# The test command (README): the notebooks (nbdev_test), then tests/ (pytest).
+.PHONY: test test-slow readme export bench
+
+# One thread per process: nbdev_test runs notebooks in parallel, and oversubscribed cores slow torch down badly.
+test: export OMP_NUM_THREADS ?= 1
+test:
+	nbdev_test --do_print --timing
+	python -m pytest -q tests
+
+# Also the cells flagged slow (full-corpus runs); cuda cells need a GPU.
+test-slow:
+	nbdev_test --flags slow --do_print --timing
+	python -m pytest -q tests
+
+export:
+	nbdev_export && nbdev_clean
+
+# README.md mirrors nbs/index.ipynb (quarto, which nbdev_readme needs, cannot be installed everywhere).
+readme:
+	python tests/test_readme.py > README.md
+
+bench:
+	python bench/preprocessing_speed.py

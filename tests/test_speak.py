@@ -1,0 +1,61 @@
+"`lipsound2 speak` and `lipsound2 evaluate` end to end on real GRID clips, and their bad input."
+import pickle
+from pathlib import Path
+import numpy as np, soundfile as sf, torch
+import pytest
+from conftest import run_cli, SAMPLES, ROOT
+
+@pytest.fixture(scope='module')
+def tiny_ckpt(tmp_path_factory):
+    "A random-weight tiny LipSound2 checkpoint (fast on CPU): the CLI's plumbing, not its quality."
+    from lipsound2.model import LipSound2, save_checkpoint
+    from lipsound2.encoder import LipSound2Config
+    from lipsound2.preprocessing import PrepConfig
+    torch.manual_seed(0)
+    m = LipSound2(LipSound2Config.tiny())
+    return save_checkpoint(m, tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig().to_dict())
+
+def test_speak_one_video(tmp_path, tiny_ckpt):
+    out = tmp_path/'out'/'bbaf2n.wav'
+    r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', out, '--checkpoint', tiny_ckpt, '--plot', check=True)
+    wav, sr = sf.read(out)
+    assert sr == 22050
+    assert abs(len(wav)/sr - 75/25) <= 256/sr, len(wav)  # the video's duration within one hop
+    assert out.with_suffix('.png').exists()
+
+def test_speak_folder(tmp_path, tiny_ckpt):
+    run_cli('speak', SAMPLES, '-o', tmp_path/'wavs', '--checkpoint', tiny_ckpt, check=True)
+    assert sorted(p.name for p in (tmp_path/'wavs').glob('*.wav')) == ['bbaf2n.wav', 'bgbb3a.wav', 'brbm6n.wav']
+
+def test_speak_bad_checkpoints(tmp_path, tiny_ckpt):
+    notckpt = tmp_path/'notes.pt'; notckpt.write_text('hello')
+    r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'a.wav', '--checkpoint', notckpt)
+    assert r.returncode != 0 and 'is not a LipSound2 checkpoint' in r.stderr, r.stderr
+    class Evil:
+        def __reduce__(self): return (print, ('pwned',))
+    evil = tmp_path/'evil.pt'; torch.save({'format': 'lipsound2', 'x': Evil()}, evil)
+    r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'a.wav', '--checkpoint', evil)
+    assert r.returncode != 0 and 'refused' in r.stderr and 'pwned' not in r.stdout, (r.stdout, r.stderr)
+    assert not (tmp_path/'a.wav').exists()
+
+def test_speak_unwritable_output_before_work(tmp_path, tiny_ckpt):
+    blocker = tmp_path/'file'; blocker.write_text('x')
+    r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', blocker/'sub'/'a.wav', '--checkpoint', tiny_ckpt)
+    assert r.returncode != 0 and 'cannot write to output folder' in r.stderr, r.stderr
+
+def test_speak_no_face(tmp_path, tiny_ckpt):
+    from lipsound2.preprocessing import read_video, write_video
+    frames = read_video(SAMPLES/'bbaf2n.mpg')[:25]; frames[:] = 90
+    write_video(tmp_path/'grey.mp4', frames)
+    r = run_cli('speak', tmp_path/'grey.mp4', '-o', tmp_path/'grey.wav', '--checkpoint', tiny_ckpt)
+    assert r.returncode != 0 and 'no face found in frames 0-24' in r.stderr, r.stderr
+
+def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
+    out = tmp_path/'metrics.csv'
+    r = run_cli('evaluate', SAMPLES, '--split', '', '--limit', '1', '--checkpoint', tiny_ckpt, '--out', out, check=True)
+    import pandas as pd
+    df = pd.read_csv(out)
+    assert set(df.system) == {'lipsound2+griffinlim', 'copy-synthesis+griffinlim'}
+    cs = df[df.system == 'copy-synthesis+griffinlim'].iloc[0]
+    assert cs.stoi > 0.8 and np.isfinite(df.pesq).all()  # Griffin-Lim copy of the recording is intelligible
+    assert 'stoi' in r.stdout
