@@ -59,3 +59,15 @@ def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
     cs = df[df.system == 'copy-synthesis+griffinlim'].iloc[0]
     assert cs.stoi > 0.8 and np.isfinite(df.pesq).all()  # Griffin-Lim copy of the recording is intelligible
     assert 'stoi' in r.stdout
+
+def test_speak_with_waveglow(tmp_path, tiny_ckpt):
+    "`--vocoder waveglow` on a real clip, with a random-weight small WaveGlow saved here (its plumbing, not its quality)."
+    from lipsound2.waveglow import WaveGlow, WaveGlowConfig, save_waveglow
+    torch.manual_seed(0)
+    wg = save_waveglow(WaveGlow(WaveGlowConfig.small()), tmp_path/'wg.pt', half=True)
+    out = tmp_path/'wg.wav'
+    run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', out, '--checkpoint', tiny_ckpt, '--vocoder', 'waveglow', '--waveglow', wg, check=True)
+    wav, sr = sf.read(out)
+    assert sr == 22050 and abs(len(wav)/sr - 3.0) <= 256/sr and np.isfinite(wav).all()
+    r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', out, '--checkpoint', tiny_ckpt, '--vocoder', 'waveglow')
+    assert r.returncode != 0 and 'checkpoint' in r.stderr.lower(), r.stderr
