@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Prenet', 'Decoder', 'Postnet']
 
-# %% ../nbs/03_decoder.ipynb #f32e6fd0
+# %% ../nbs/03_decoder.ipynb #8faf925b
 import math
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from .encoder import LipSound2Config
 from .attention import LocationSensitiveAttention
 
-# %% ../nbs/03_decoder.ipynb #66b6cd54
+# %% ../nbs/03_decoder.ipynb #7b6f4139
 class Prenet(nn.Module):
     "Tacotron 2 prenet: Linear -> ReLU -> Dropout per layer. `(..., in_dim)` -> `(..., dims[-1])`."
     def __init__(self,
@@ -31,7 +31,7 @@ class Prenet(nn.Module):
             x = F.dropout(F.relu(layer(x)), self.dropout, training=self.training or self.always_dropout)
         return x
 
-# %% ../nbs/03_decoder.ipynb #7754278f
+# %% ../nbs/03_decoder.ipynb #cb819103
 class Decoder(nn.Module):
     "Attention decoder: memory `(B, T_in, 2*enc_lstm_dim)` -> mel `(B, n_mels, T_mel)`, alignments `(B, ceil(T_mel/r), T_in)`."
     def __init__(self, cfg:LipSound2Config):
@@ -43,9 +43,9 @@ class Decoder(nn.Module):
         self.attention = LocationSensitiveAttention(cfg.decoder_dim, memory_dim, cfg.attention_dim,
                                                     cfg.location_filters, cfg.location_kernel)
         self.proj = nn.Linear(cfg.decoder_dim + memory_dim, cfg.n_mels * cfg.frames_per_step)
-        self.dropout = cfg.decoder_dropout
+        self.dropout, self.teacher_forcing = cfg.decoder_dropout, cfg.teacher_forcing
 
-# %% ../nbs/03_decoder.ipynb #eb9450ce
+# %% ../nbs/03_decoder.ipynb #1f2628c9
 @patch
 def init_state(self:Decoder, memory):
     "Zero state for a batch: (h, c) `(B, decoder_dim)`, context `(B, memory_dim)`, weights and cumulative weights `(B, T_in)`."
@@ -64,7 +64,7 @@ def step(self:Decoder, prenet_out, state, memory, processed_memory, mask):
     frames = self.proj(torch.cat([h, context], -1)).view(-1, self.r, self.n_mels)
     return frames, w, dict(h=h, c=c, context=context, w=w, w_cum=state['w_cum'] + w)
 
-# %% ../nbs/03_decoder.ipynb #586cd2d3
+# %% ../nbs/03_decoder.ipynb #0595caa3
 @patch
 def forward(self:Decoder,
             memory:torch.Tensor, # (B, T_in, memory_dim) encoder output
@@ -79,19 +79,26 @@ def forward(self:Decoder,
     mask = torch.arange(T_in, device=memory.device)[None] >= memory_lens.to(memory.device)[:, None]  # (B, T_in)
     processed = self.attention.process_memory(memory)
     go = memory.new_full((B, 1, self.n_mels), self.go_value)
+    sampled = mel is not None and self.training and self.teacher_forcing < 1   # scheduled sampling (cfg.teacher_forcing)
     if mel is not None:
         mel = F.pad(mel, (0, steps * self.r - T_mel), value=self.go_value)
-        prev = mel[:, :, self.r - 1::self.r].transpose(1, 2)[:, :steps - 1]     # (B, steps-1, n_mels)
-        pre_all = self.prenet(torch.cat([go, prev.to(go.dtype)], 1))            # (B, steps, P)
+        prev = mel[:, :, self.r - 1::self.r].transpose(1, 2)[:, :steps - 1].to(go.dtype)  # (B, steps-1, n_mels)
+        if not sampled: pre_all = self.prenet(torch.cat([go, prev], 1))             # (B, steps, P)
     state, x, outs, aligns = self.init_state(memory), go[:, 0], [], []
     for t in range(steps):
-        frames, w, state = self.step(pre_all[:, t] if mel is not None else self.prenet(x), state, memory, processed, mask)
+        if mel is None: p = self.prenet(x)
+        elif not sampled: p = pre_all[:, t]
+        else:
+            gt = go[:, 0] if t == 0 else prev[:, t - 1]
+            own = torch.rand(B, 1, device=x.device) >= self.teacher_forcing            # per utterance and step
+            p = self.prenet(torch.where(own, x.detach(), gt) if t else gt)
+        frames, w, state = self.step(p, state, memory, processed, mask)
         outs.append(frames); aligns.append(w)
         x = frames[:, -1]
     out = torch.stack(outs, 1).flatten(1, 2)[:, :T_mel].transpose(1, 2)          # (B, n_mels, T_mel)
     return out, torch.stack(aligns, 1)
 
-# %% ../nbs/03_decoder.ipynb #398f3031
+# %% ../nbs/03_decoder.ipynb #2b55790c
 class Postnet(nn.Module):
     "Tacotron 2 Postnet: returns the residual `(B, n_mels, T)` for `mel (B, n_mels, T)`; add it to the input."
     def __init__(self,

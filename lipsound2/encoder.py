@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LipSound2Config', 'SpatialMaxPool', 'Conv3dBlock', 'count_parameters', 'Encoder']
 
-# %% ../nbs/01_encoder.ipynb #7e14a1d9
+# %% ../nbs/01_encoder.ipynb #38aaabe2
 import math
 from dataclasses import dataclass, asdict, fields
 from fastcore.basics import patch
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-# %% ../nbs/01_encoder.ipynb #ea244df5
+# %% ../nbs/01_encoder.ipynb #dbea532c
 @dataclass
 class LipSound2Config:
     "Every hyper-parameter of LipSound2 (encoder, attention, decoder, Postnet) and the audio/video rates it assumes."
@@ -47,6 +47,8 @@ class LipSound2Config:
     decoder_dim:int=1024           # Tacotron 2 decoder LSTM size; paper: a single decoder LSTM, size not confirmed
     decoder_dropout:float=0.1      # Tacotron 2 p_decoder_dropout (on the LSTM state)
     frames_per_step:int=1          # paper: one mel frame per decoder step; 2-3 make CPU training faster (Tacotron 1's r)
+    teacher_forcing:float=1.0      # paper: in training the decoder reads the ground-truth previous frame (1.0); below 1,
+                                   # that fraction of steps, else its own output (scheduled sampling, Bengio et al. 2015; ours)
     # --- Postnet ---
     postnet_channels:int=512       # Tacotron 2
     postnet_kernel:int=5           # Tacotron 2
@@ -60,8 +62,9 @@ class LipSound2Config:
             raise ValueError(f"img_size={self.img_size} is too small for {len(self.cnn_channels)} poolings by 2")
         if len(self.cnn_kernel) != 3: raise ValueError(f"cnn_kernel must be (time, height, width), got {self.cnn_kernel}")
         if self.frames_per_step < 1: raise ValueError(f"frames_per_step must be >= 1, got {self.frames_per_step}")
+        if not 0 <= self.teacher_forcing <= 1: raise ValueError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
 
-# %% ../nbs/01_encoder.ipynb #596574fc
+# %% ../nbs/01_encoder.ipynb #5495120c
 @patch(cls_method=True)
 def small(cls:LipSound2Config, **kw):
     "CPU preset (ours): gray 48 px crops, narrow layers, 2 mel frames per decoder step; `kw` overrides fields."
@@ -77,7 +80,7 @@ def tiny(cls:LipSound2Config, **kw):
              postnet_channels=32)
     return cls(**{**d, **kw})
 
-# %% ../nbs/01_encoder.ipynb #1301e7f7
+# %% ../nbs/01_encoder.ipynb #0d954379
 @patch(as_prop=True)
 def frames_per_second(self:LipSound2Config) -> float:
     "Mel frames per second: sample_rate / hop_length (86.13 for 22050 Hz, hop 256)."
@@ -113,7 +116,7 @@ def diff(self:LipSound2Config, other:LipSound2Config) -> dict:
     return {f.name: (getattr(self, f.name), getattr(other, f.name)) for f in fields(self)
             if getattr(self, f.name) != getattr(other, f.name)}
 
-# %% ../nbs/01_encoder.ipynb #1ecefb49
+# %% ../nbs/01_encoder.ipynb #b03adfe1
 class SpatialMaxPool(nn.Module):
     "Max pooling over height and width only, `(B, C, T, H, W)` -> `(B, C, T, H//k, W//k)`: `MaxPool3d((1, k, k))`, faster on CPU."
     def __init__(self, k:int=2): # pooling size and stride
@@ -123,7 +126,7 @@ class SpatialMaxPool(nn.Module):
         y = F.max_pool2d(x.transpose(1, 2).reshape(B * T, C, H, W), self.k)  # a view when x is channels_last_3d
         return y.view(B, T, C, *y.shape[-2:]).transpose(1, 2)
 
-# %% ../nbs/01_encoder.ipynb #e62e7f3d
+# %% ../nbs/01_encoder.ipynb #25821fef
 class Conv3dBlock(nn.Sequential):
     "Conv3d -> BatchNorm3d -> max pool (1,2,2) -> ReLU -> Dropout: `(B, c_in, T, H, W)` -> `(B, c_out, T, H//2, W//2)`."
     def __init__(self,
@@ -135,12 +138,12 @@ class Conv3dBlock(nn.Sequential):
         super().__init__(nn.Conv3d(c_in, c_out, kernel, padding=pad, bias=False),  # bias is redundant before BatchNorm
                          nn.BatchNorm3d(c_out), SpatialMaxPool(2), nn.ReLU(inplace=True), nn.Dropout(dropout))
 
-# %% ../nbs/01_encoder.ipynb #a0646e7d
+# %% ../nbs/01_encoder.ipynb #15b9f8ca
 def count_parameters(m:nn.Module, trainable_only:bool=False) -> int:
     "Number of parameters (buffers such as BatchNorm running statistics are not counted)."
     return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable_only)
 
-# %% ../nbs/01_encoder.ipynb #598e8042
+# %% ../nbs/01_encoder.ipynb #5273ad89
 class Encoder(nn.Module):
     "Video encoder: 3D-CNN blocks then a bidirectional LSTM. `(B, C, T, H, W)`, lengths `(B,)` -> memory `(B, T, 2*enc_lstm_dim)`."
     def __init__(self, cfg:LipSound2Config):

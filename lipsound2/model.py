@@ -6,7 +6,7 @@
 __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'LipSound2', 'masked_mse', 'LipSound2Loss', 'CheckpointError',
            'atomic_torch_save', 'save_checkpoint', 'read_checkpoint', 'load_weights', 'load_checkpoint']
 
-# %% ../nbs/04_model.ipynb #0a334927
+# %% ../nbs/04_model.ipynb #2b47b135
 import os, pickle, zipfile
 from pathlib import Path
 import torch
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from .encoder import LipSound2Config, Encoder, count_parameters
 from .decoder import Decoder, Postnet
 
-# %% ../nbs/04_model.ipynb #c779c84d
+# %% ../nbs/04_model.ipynb #71d83c7e
 class LipSound2(nn.Module):
     "LipSound2 lip-to-speech model: face video -> log-mel spectrogram (decoder output, Postnet output) and alignments."
     def __init__(self, cfg:LipSound2Config=None): # hyper-parameters; the paper-like default if None
@@ -37,7 +37,7 @@ class LipSound2(nn.Module):
         mel_dec, align = self.decoder(memory, video_lens, mel, n_frames)
         return mel_dec, mel_dec + self.postnet(mel_dec), align
 
-# %% ../nbs/04_model.ipynb #54bfa7d7
+# %% ../nbs/04_model.ipynb #78ea48d0
 @patch
 @torch.no_grad()
 def infer(self:LipSound2,
@@ -52,7 +52,7 @@ def infer(self:LipSound2,
     pad = torch.arange(mel.shape[-1], device=mel.device)[None] >= mel_lens[:, None]
     return mel.masked_fill(pad[:, None], self.cfg.silence), mel_lens, align
 
-# %% ../nbs/04_model.ipynb #ee996b35
+# %% ../nbs/04_model.ipynb #c5e3b477
 def masked_mse(pred:torch.Tensor, # (B, n_mels, T_mel)
                target:torch.Tensor, # (B, n_mels, T_mel)
                lens:torch.Tensor): # (B,) valid frames
@@ -67,7 +67,7 @@ class LipSound2Loss(nn.Module):
         mel_dec, mel_post = pred[0], pred[1]
         return masked_mse(mel_dec, mel, mel_lens) + masked_mse(mel_post, mel, mel_lens)
 
-# %% ../nbs/04_model.ipynb #5ec0a9fe
+# %% ../nbs/04_model.ipynb #ecea5883
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'lipsound2', 1
 
 class CheckpointError(ValueError):
@@ -94,7 +94,7 @@ def save_checkpoint(model:nn.Module, # a `LipSound2`
                            state_dict=sd, fp16=fp16, **extra), path)
     return Path(path)
 
-# %% ../nbs/04_model.ipynb #f3d179b5
+# %% ../nbs/04_model.ipynb #867f7828
 def _unpickling_detail(e):
     "The line of torch's weights-only error that names the refused global, else its first line."
     lines = [l.strip() for l in str(e).splitlines() if l.strip()]
@@ -121,7 +121,7 @@ def read_checkpoint(path:str|Path, # checkpoint file
         raise CheckpointError(f"'{path}' has checkpoint version {ckpt['version']}; this lipsound2 reads up to {CHECKPOINT_VERSION}")
     return ckpt
 
-# %% ../nbs/04_model.ipynb #875ceaf9
+# %% ../nbs/04_model.ipynb #bc08e561
 def load_weights(model:nn.Module, # a `LipSound2` to load into
                  src, # checkpoint path or a dict from `read_checkpoint`
                  strict_config:bool=True): # refuse any config difference (else only shape mismatches)
