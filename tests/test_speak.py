@@ -58,6 +58,8 @@ def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
     assert set(df.system) == {'lipsound2+griffinlim', 'copy-synthesis+griffinlim'}
     cs = df[df.system == 'copy-synthesis+griffinlim'].iloc[0]
     assert cs.stoi > 0.8 and np.isfinite(df.pesq).all()  # Griffin-Lim copy of the recording is intelligible
+    if (ROOT/'checkpoints'/'jasper_small.pt').exists():  # lip reading through the speech: WER/CER columns
+        assert df.wer.between(0, 1.5).all() and cs.wer <= 0.5, df
     assert 'stoi' in r.stdout
 
 def test_speak_with_waveglow(tmp_path, tiny_ckpt):
