@@ -6,7 +6,7 @@
 __all__ = ['TeacherForcing', 'guided_attention_loss', 'GuidedAttention', 'mel_metrics', 'LipSound2Checkpoint', 'alignment_figure',
            'AlignmentFigures', 'lipsound2_splitter', 'lipsound2_learner', 'train']
 
-# %% ../nbs/05_training.ipynb #b9fd7bd4
+# %% ../nbs/05_training.ipynb #4bdfac2b
 import json, math, time
 from contextlib import ExitStack
 from functools import partial
@@ -31,13 +31,13 @@ from .attention import plot_alignment
 from .model import (LipSound2, LipSound2Loss, masked_mse, save_checkpoint, read_checkpoint, load_weights,
                              CheckpointError)
 
-# %% ../nbs/05_training.ipynb #9e6e8bf0
+# %% ../nbs/05_training.ipynb #84012930
 class TeacherForcing(Callback):
     "Pass the targets `(mel, mel_lens)` to the model as well, so that it decodes with teacher forcing (training and validation)."
     order = -5  # before MixedPrecision's autocast and every other batch callback
     def before_batch(self): self.learn.xb = (*self.xb, *self.yb)
 
-# %% ../nbs/05_training.ipynb #3014f973
+# %% ../nbs/05_training.ipynb #399939f5
 def guided_attention_loss(align:torch.Tensor, # (B, N, T) attention weights, decoder steps x encoder frames
                           video_lens:torch.Tensor, # (B,) valid encoder (video) frames
                           mel_lens:torch.Tensor, # (B,) valid mel frames
@@ -64,7 +64,7 @@ class GuidedAttention(Callback):
         self.learn.loss_grad = self.loss_grad + self.weight * ga
         self.learn.loss = self.loss + self.weight * ga.detach()
 
-# %% ../nbs/05_training.ipynb #dee7e928
+# %% ../nbs/05_training.ipynb #59b83f5e
 def _dec_mse(pred, mel, mel_lens): return masked_mse(pred[0], mel, mel_lens)
 def _post_mse(pred, mel, mel_lens): return masked_mse(pred[1], mel, mel_lens)
 def mel_metrics():
@@ -74,7 +74,7 @@ def mel_metrics():
 def _named(f, name): f.__name__ = name; return f
 _dec_mse, _post_mse = _named(_dec_mse, 'mse_dec'), _named(_post_mse, 'mse_post')
 
-# %% ../nbs/05_training.ipynb #ec66dcb8
+# %% ../nbs/05_training.ipynb #19e55c4c
 def _plain(o):
     "Optimizer state with numpy scalars/arrays made plain, so that the checkpoint loads with `weights_only=True`."
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
@@ -108,7 +108,7 @@ class LipSound2Checkpoint(Callback):
             self.best = valid
             save_checkpoint(self.model, self.out_dir/'best.pt', fp16=self.fp16, **info)
 
-# %% ../nbs/05_training.ipynb #ee92a975
+# %% ../nbs/05_training.ipynb #8f964d20
 def alignment_figure(align, # (T_steps, T_in) attention weights of one utterance
                      mel, # (n_mels, T_mel) target log-mel
                      pred, # (n_mels, T_mel) predicted log-mel (Postnet output)
@@ -144,7 +144,7 @@ class AlignmentFigures(Callback):
         self.folder.mkdir(parents=True, exist_ok=True)
         fig.savefig(self.folder/f'epoch_{self.epoch:03d}.png', dpi=80)
 
-# %% ../nbs/05_training.ipynb #8a1626b1
+# %% ../nbs/05_training.ipynb #a1b5ec11
 def lipsound2_splitter(model:LipSound2):
     "Parameter groups `[encoder, decoder + Postnet]`."
     return [params(model.encoder), params(model.decoder) + params(model.postnet)]
@@ -179,7 +179,7 @@ def lipsound2_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel
     return Learner(dls, model, loss_func=LipSound2Loss(), opt_func=opt_func, lr=lr, wd=wd, splitter=lipsound2_splitter,
                    metrics=mel_metrics(), cbs=cb + list(cbs or []), **kw)
 
-# %% ../nbs/05_training.ipynb #c316afef
+# %% ../nbs/05_training.ipynb #c13bed14
 def _start(out_dir, cfg, resume, init_from):
     "(model, start_epoch, best valid loss, resumed checkpoint or None)."
     if resume:
@@ -196,7 +196,7 @@ def _start(out_dir, cfg, resume, init_from):
         return load_weights(LipSound2(cfg), ck, strict_config=False), 0, math.inf, None
     return LipSound2(cfg or LipSound2Config()), 0, math.inf, None
 
-# %% ../nbs/05_training.ipynb #0afc5f30
+# %% ../nbs/05_training.ipynb #6edbd585
 def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`preprocessing.prepare`)
           out_dir:str|Path, # run folder: last.pt, best.pt, alignments/, history.json
           cfg:LipSound2Config=None, # model config; default `LipSound2Config()`; with resume/init_from: the checkpoint's
