@@ -8,9 +8,9 @@ import argparse, json, os, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CHECKPOINTS', 'DEFAULT_CHECKPOINT', 'DEFAULT_JASPER', 'DEFAULT_JASPER_LIPS', 'cmd_prepare', 'cmd_train',
-           'load_speaker', 'video_to_speech', 'plot_speech', 'cmd_speak', 'cmd_evaluate', 'cmd_transcribe', 'cmd_read',
-           'get_parser', 'main']
+__all__ = ['CHECKPOINTS', 'DEFAULT_CHECKPOINT', 'DEFAULT_JASPER', 'DEFAULT_JASPER_LIPS', 'cmd_prepare', 'cmd_train', 'cmd_pack',
+           'cmd_unpack', 'load_speaker', 'video_to_speech', 'plot_speech', 'cmd_speak', 'cmd_evaluate',
+           'cmd_transcribe', 'cmd_read', 'get_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #dee30618
 def _writable_dir(p:Path, what:str='output folder') -> Path:
@@ -46,19 +46,63 @@ def cmd_prepare(a) -> int:
     return 1 if res['failed'] and not ok else 0
 
 # %% ../nbs/10_cli.ipynb #d846479d
+def _overrides(items:list[str]|None) -> dict:
+    "`['decoder_dim=768', 'cnn_channels=16,32,64']` -> config overrides typed like `LipSound2Config`'s fields; `ValueError` names a bad one."
+    from dataclasses import fields
+    from lipsound2.encoder import LipSound2Config
+    types = {f.name: type(f.default) for f in fields(LipSound2Config)}
+    out = {}
+    for it in items or []:
+        k, sep, v = it.partition('=')
+        if not sep or k not in types: raise ValueError(f"--set {it!r}: expected FIELD=VALUE with FIELD one of {sorted(types)}")
+        t = types[k]
+        try: out[k] = tuple(int(x) for x in v.split(',')) if t is tuple else (v.lower() in ('1', 'true', 'yes')) if t is bool else t(v)
+        except ValueError: raise ValueError(f"--set {it!r}: {v!r} is not a {t.__name__}") from None
+    return out
+
 def cmd_train(a) -> int:
     "Train, resume or fine-tune LipSound2 on a prepared cache."
     from lipsound2.training import train
     from lipsound2.encoder import LipSound2Config
     from lipsound2.model import CheckpointError
     out = _writable_dir(Path(a.out), 'run folder')
-    cfg = None if (a.resume or a.init_from) else getattr(LipSound2Config, a.config)() if a.config != 'default' else LipSound2Config()
+    try: over = _overrides(a.set)
+    except ValueError as e: sys.exit(f"lipsound2: {e}")
+    if over and (a.resume or a.init_from): sys.exit("lipsound2: --set applies to a new model, not to --resume or --init-from")
+    cfg = None if (a.resume or a.init_from) else getattr(LipSound2Config, a.config)(**over) if a.config != 'default' else LipSound2Config(**over)
     try:
         train(a.cache, out, cfg, epochs=a.epochs, bs=a.bs, lr=a.lr, resume=a.resume, init_from=a.init_from,
               freeze_encoder=a.freeze_encoder, split=a.split, preload=a.preload, threads=a.threads,
-              guided_attention=a.guided_attention, teacher_forcing=a.teacher_forcing)
+              guided_attention=a.guided_attention, teacher_forcing=a.teacher_forcing,
+              mixed_precision={'auto': None, 'off': False}.get(a.mixed_precision, a.mixed_precision),
+              fp16_checkpoints=a.fp16_checkpoints, **({} if a.num_workers is None else dict(num_workers=a.num_workers)))
     except (CheckpointError, FileNotFoundError, ValueError) as e: sys.exit(f"lipsound2: {e}")
     print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}")
+    return 0
+
+# %% ../nbs/10_cli.ipynb #2e4cb8de
+def cmd_pack(a) -> int:
+    "Write a compact copy of a cache (optionally only the utterances of some splits) to one file."
+    from lipsound2.preprocessing import pack_cache, cached_ids, load_split
+    out = Path(a.pack); _writable_dir(out.parent)
+    ids = None
+    if a.split:
+        keep = set(a.only.split(',')) if a.only else None
+        ids = [u for u, s in load_split(a.split).items() if keep is None or s in keep]
+        missing = sorted(set(ids) - set(cached_ids(a.cache)))
+        if missing: sys.exit(f"lipsound2: {len(missing)} utterances of '{a.split}' are not in '{a.cache}', e.g. {missing[:3]}")
+    try: info = pack_cache(a.cache, out, ids, quality=a.quality, gray=a.gray)
+    except FileNotFoundError as e: sys.exit(f"lipsound2: {e}")
+    print(f"{out}: {info['utterances']} utterances, {info['bytes']/1e6:.1f} MB")
+    return 0
+
+def cmd_unpack(a) -> int:
+    "Rebuild a cache folder from a file written by `pack`."
+    from lipsound2.preprocessing import unpack_cache
+    _writable_dir(Path(a.cache), 'cache folder')
+    try: res = unpack_cache(a.pack, a.cache)
+    except ValueError as e: sys.exit(f"lipsound2: {e}")
+    print(f"{a.cache}: {res['done']} utterances written, {res['skipped']} already there")
     return 0
 
 # %% ../nbs/10_cli.ipynb #4f0d5b0d
@@ -261,7 +305,8 @@ def get_parser() -> argparse.ArgumentParser:
     s = sub.add_parser('train', help="train, resume or fine-tune LipSound2 on a prepared cache")
     s.add_argument('cache', help="cache made by `lipsound2 prepare`")
     s.add_argument('--out', default='runs/lipsound2', help="run folder: last.pt, best.pt, alignments/, history.json")
-    s.add_argument('--config', choices=['default', 'small', 'tiny'], default='small', help="model preset (default: paper-like sizes for a GPU)")
+    s.add_argument('--config', choices=['default', 'small', 'tiny'], default='small',
+                   help="model preset: default = paper-like sizes for a GPU; small = CPU (the shipped GRID model); tiny = tests")
     s.add_argument('--epochs', type=int, default=24)
     s.add_argument('--bs', type=int, default=16)
     s.add_argument('--lr', type=float, default=2e-3, help="peak learning rate of the one-cycle schedule")
@@ -274,7 +319,21 @@ def get_parser() -> argparse.ArgumentParser:
                    help="fraction of decoder steps fed the ground-truth frame in training (below 1: scheduled sampling)")
     s.add_argument('--preload', action='store_true', help="hold the whole cache in memory")
     s.add_argument('--threads', type=int, default=None, help="torch CPU threads")
+    s.add_argument('--set', action='append', metavar='FIELD=VALUE', help="override a LipSound2Config field of the preset, e.g. --set decoder_dim=768 (repeatable)")
+    s.add_argument('--mixed-precision', choices=['auto', 'bf16', 'fp16', 'off'], default='auto', help="GPU autocast (auto: bf16 where supported; CPU: always off)")
+    s.add_argument('--num-workers', type=int, default=None, help="DataLoader worker processes (default: fastai's, one per core; 0 with --preload)")
+    s.add_argument('--fp16-checkpoints', action='store_true', help="store weights as float16 (half the size)")
     s.set_defaults(func=cmd_train)
+    s = sub.add_parser('pack', help="one compact file from a cache, to copy it to a GPU machine")
+    s.add_argument('cache'); s.add_argument('pack', help="file to write")
+    s.add_argument('--split', default=None, help="split CSV: pack only its utterances")
+    s.add_argument('--only', default=None, help="with --split: comma-separated split names to keep, e.g. train,val")
+    s.add_argument('--quality', type=int, default=90, help="JPEG quality of the crops (1-100)")
+    s.add_argument('--gray', action='store_true', help="keep luminance only (exact for grayscale models; smaller)")
+    s.set_defaults(func=cmd_pack)
+    s = sub.add_parser('unpack', help="rebuild a cache from a file written by `pack`")
+    s.add_argument('pack'); s.add_argument('cache')
+    s.set_defaults(func=cmd_unpack)
     s = sub.add_parser('speak', help="silent face video(s) to speech")
     s.add_argument('input', help="a video file or a folder of videos")
     s.add_argument('-o', '--output', required=True, help="output .wav (for one video) or folder")

@@ -13,20 +13,19 @@ import multiprocessing as mp
 import numpy as np
 import torch, torchaudio
 import torch.nn.functional as F
-import av, cv2
-import soundfile as sf
 from fastprogress.fastprogress import progress_bar
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['AUDIO_EXTS', 'VIDEO_EXTS', 'repo_root', 'shared_grid', 'MelConfig', 'PrepConfig', 'PreprocessingError', 'VideoError',
-           'NoAudioError', 'NoFaceError', 'read_video', 'write_video', 'read_audio_track', 'load_audio',
+__all__ = ['AUDIO_EXTS', 'VIDEO_EXTS', 'PACK_FORMAT', 'repo_root', 'shared_grid', 'MelConfig', 'PrepConfig', 'PreprocessingError',
+           'VideoError', 'NoAudioError', 'NoFaceError', 'read_video', 'write_video', 'read_audio_track', 'load_audio',
            'mel_spectrogram', 'audio_to_mel', 'FaceLandmarker', 'plot_landmarks', 'crop_boxes', 'crop_frames',
            'to_crop_coords', 'show_crops', 'preprocess_utterance', 'plot_mel', 'plot_utterance', 'Utterance',
            'read_align', 'read_grid', 'read_folder', 'read_corpus', 'speaker_dependent_split',
            'speaker_independent_split', 'save_split', 'load_split', 'check_cache_config', 'prepare', 'load_cached',
-           'cached_ids', 'crops_to_video', 'LipDataset', 'collate_lip', 'SortedLipDL', 'get_dls']
+           'cached_ids', 'crops_to_video', 'LipDataset', 'collate_lip', 'SortedLipDL', 'get_dls', 'pack_cache',
+           'unpack_cache']
 
 # %% ../nbs/00_preprocessing.ipynb #1fa239aa
 def repo_root(start:Path|str|None=None) -> Path|None:
@@ -111,6 +110,7 @@ def _fmt(path) -> str: return f"'{path}'"
 def read_video(path:str|Path, fps:float=25.0) -> np.ndarray:
     """Decode every frame of `path` as RGB, resampled to `fps`.
     Returns `(T, H, W, 3)` uint8. Raises `VideoError` (unreadable, no video stream, no frames, truncated)."""
+    import av
     path = Path(path)
     if not path.exists(): raise VideoError(f"{_fmt(path)}: file not found")
     try: container = av.open(str(path))
@@ -142,6 +142,7 @@ def read_video(path:str|Path, fps:float=25.0) -> np.ndarray:
 def write_video(path:str|Path, frames:np.ndarray, fps:float=25.0, audio:np.ndarray|None=None, sample_rate:int=22050,
                 codec:str='libx264', crf:int=18):
     "Write RGB `frames` `(T, H, W, 3)` uint8 as an H.264 video (index first, as `-movflags +faststart`), with an optional mono `audio` track `(samples,)` float in [-1, 1]."
+    import av
     from fractions import Fraction
     tmp = Path(path).with_name(f".{Path(path).name}.tmp{Path(path).suffix}")
     with av.open(str(tmp), 'w', options={'movflags': 'faststart'} if Path(path).suffix in ('.mp4', '.mov') else {}) as c:
@@ -163,6 +164,7 @@ def write_video(path:str|Path, frames:np.ndarray, fps:float=25.0, audio:np.ndarr
 def read_audio_track(path:str|Path) -> tuple[np.ndarray, int]:
     """Decode the first audio stream of a video file, mixed to mono.
     Returns `(samples,)` float32 in [-1, 1] and the sample rate in Hz. Raises `NoAudioError`, `VideoError`."""
+    import av
     path = Path(path)
     try: container = av.open(str(path))
     except Exception as e: raise VideoError(f"{_fmt(path)}: unreadable file ({e})") from None
@@ -187,6 +189,7 @@ def load_audio(path:str|Path, sample_rate:int=22050) -> torch.Tensor:
     Raises `PreprocessingError` for a missing or unreadable file, `NoAudioError` for a video without audio."""
     path = Path(path)
     if not path.exists(): raise PreprocessingError(f"{_fmt(path)}: file not found")
+    import soundfile as sf
     try:
         wav, sr = sf.read(str(path), dtype='float32', always_2d=True)
         wav = wav.mean(1)
@@ -294,6 +297,7 @@ def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarra
 def crop_frames(frames:np.ndarray, boxes:np.ndarray, size:int=96) -> np.ndarray:
     """Cut the square `boxes` `(T, 3)` (centre x, centre y, side; pixels) out of `frames` `(T, H, W, 3)` and resize
     to `size`; parts outside the frame repeat the border. Returns `(T, size, size, 3)` uint8."""
+    import cv2
     out = np.empty((len(frames), size, size, 3), np.uint8)
     for i, (f, (cx, cy, s)) in enumerate(zip(frames, boxes)):
         k = size/s
@@ -444,6 +448,7 @@ def load_split(path:str|Path) -> dict[str,str]:
 # %% ../nbs/00_preprocessing.ipynb #79b2ae00
 _WORKER = {}
 def _init_worker():
+    import cv2
     torch.set_num_threads(1); cv2.setNumThreads(1)
     _WORKER['lm'] = FaceLandmarker()
 
@@ -530,6 +535,7 @@ def crops_to_video(crops:np.ndarray, img_size:int|None=None, # resize crops to t
     v = crops
     if gray: v = np.einsum('thwc,c->thw', v, np.array([0.299, 0.587, 0.114], np.float32)).round().astype(np.uint8)[..., None]
     if img_size and img_size != v.shape[1]:
+        import cv2
         v = np.stack([cv2.resize(f, (img_size,)*2, interpolation=cv2.INTER_AREA) for f in v])
         if v.ndim == 3: v = v[..., None]
     return torch.from_numpy(np.ascontiguousarray(v)).permute(3, 0, 1, 2).float().div_(255)
@@ -597,3 +603,75 @@ def get_dls(cache_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=1
     res = DataLoaders(*dls, device=device)
     res.n_inp = 2
     return res
+
+# %% ../nbs/00_preprocessing.ipynb #5cf2e2cb
+PACK_FORMAT = 'lipsound2-pack'
+
+def _mosaic(crops:np.ndarray, cols:int=15) -> np.ndarray:
+    "Tile frames `(T, S, S, C)` into one image `(ceil(T/cols)*S, cols*S, C)`; unused tiles are black."
+    T, S, _, C = crops.shape
+    rows = -(-T // cols)
+    m = np.zeros((rows*cols, S, S, C), np.uint8); m[:T] = crops
+    return m.reshape(rows, cols, S, S, C).transpose(0, 2, 1, 3, 4).reshape(rows*S, cols*S, C)
+
+def _unmosaic(img:np.ndarray, n_frames:int, size:int) -> np.ndarray:
+    "Inverse of `_mosaic`: `(rows*S, cols*S, C)` -> `(n_frames, S, S, C)`."
+    H, W, C = img.shape
+    rows, cols = H // size, W // size
+    return img.reshape(rows, size, cols, size, C).transpose(0, 2, 1, 3, 4).reshape(rows*cols, size, size, C)[:n_frames]
+
+# %% ../nbs/00_preprocessing.ipynb #eda7e381
+def pack_cache(cache_dir:str|Path, # a cache made by `prepare`
+               path:str|Path, # the file to write (e.g. `grid_mouth48.pack`)
+               ids:list[str]|None=None, # utterances to pack; None: all in the cache
+               quality:int=90, # JPEG quality of the crop mosaics (1-100)
+               gray:bool=False) -> dict: # keep luminance only (ITU-R 601), exact for grayscale models
+    "Write a compact copy of a cache (see above) atomically. Returns `dict(utterances, bytes)`. Raises `FileNotFoundError`."
+    from torchvision.io import encode_jpeg, encode_png
+    cache_dir, path = Path(cache_dir), Path(path)
+    ids = cached_ids(cache_dir) if ids is None else list(ids)
+    cfg_file = cache_dir/'config.json'
+    if not cfg_file.exists(): raise FileNotFoundError(f"{_fmt(cache_dir)} is not a lipsound2 cache (no config.json)")
+    items = []
+    for u in progress_bar(ids, leave=False):
+        it = load_cached(cache_dir, u)
+        crops = it['crops']
+        if gray: crops = np.einsum('thwc,c->thw', crops, np.array([0.299, 0.587, 0.114], np.float32)).round().astype(np.uint8)[..., None]
+        jpeg = encode_jpeg(torch.from_numpy(_mosaic(crops)).permute(2, 0, 1).contiguous(), quality=quality)
+        mel = it['mel']; lo, hi = float(mel.min()), float(mel.max())
+        q = np.round((mel - lo) / max(hi - lo, 1e-6) * 255).astype(np.uint8)
+        items.append(dict(utt_id=u, jpeg=jpeg, n_frames=len(crops), size=crops.shape[1], mel=encode_png(torch.from_numpy(q)[None], compression_level=9),
+                          mel_lo=lo, mel_hi=hi, boxes=torch.from_numpy(it['boxes']), meta=json.dumps(it['meta'])))
+    obj = dict(format=PACK_FORMAT, version=1, config=cfg_file.read_text(), quality=quality, gray=gray, items=items)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try: torch.save(obj, tmp); os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return dict(utterances=len(items), bytes=path.stat().st_size)
+
+# %% ../nbs/00_preprocessing.ipynb #1cfcbd5c
+def unpack_cache(path:str|Path, # a file written by `pack_cache`
+                 cache_dir:str|Path) -> dict: # the cache folder to fill (made if needed)
+    """Rebuild an ordinary cache from a pack: crops `(T, S, S, 3)` uint8 (gray packs repeat luminance in 3 channels),
+    log-mels float16. Existing utterances are kept. Returns `dict(done, skipped)`. Raises `ValueError` for a file that is
+    not a pack or a cache made with other settings."""
+    from torchvision.io import decode_jpeg, decode_png
+    path, cache_dir = Path(path), Path(cache_dir)
+    try: pack = torch.load(path, weights_only=True)
+    except Exception as e: raise ValueError(f"{_fmt(path)} is not a lipsound2 cache pack ({type(e).__name__}: {e})") from None
+    if not isinstance(pack, dict) or pack.get('format') != PACK_FORMAT: raise ValueError(f"{_fmt(path)} is not a lipsound2 cache pack")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    check_cache_config(cache_dir, PrepConfig.from_dict(json.loads(pack['config'])))
+    done = skipped = 0
+    for it in progress_bar(pack['items'], leave=False):
+        out = cache_dir/f"{it['utt_id']}.npz"
+        if out.exists(): skipped += 1; continue
+        img = decode_jpeg(it['jpeg']).permute(1, 2, 0).numpy()
+        crops = _unmosaic(img, it['n_frames'], it['size'])
+        if crops.shape[-1] == 1: crops = np.repeat(crops, 3, -1)
+        mel = decode_png(it['mel'])[0].numpy().astype(np.float32) * ((it['mel_hi'] - it['mel_lo']) / 255) + it['mel_lo']
+        _atomic_savez(out, crops=np.ascontiguousarray(crops), mel=mel.astype(np.float16), boxes=it['boxes'].numpy(),
+                      meta=np.array(it['meta']))
+        done += 1
+    return dict(done=done, skipped=skipped)
