@@ -2,6 +2,9 @@
 .PHONY: test test-slow readme export bench
 
 # One thread per process: nbdev_test runs notebooks in parallel, and oversubscribed cores slow torch down badly.
+# Corpus-dependent cells and tests find the staged corpus through LIPSOUND2_DATA (they are skipped without it).
+export LIPSOUND2_DATA ?= $(abspath ../shared/data)
+
 test: export OMP_NUM_THREADS ?= 1
 test:
 	nbdev_test --do_print --timing
@@ -21,3 +24,4 @@ readme:
 
 bench:
 	python bench/preprocessing_speed.py
+	python bench/waveglow_speed.py

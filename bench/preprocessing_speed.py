@@ -2,14 +2,18 @@
 """Preprocessing throughput on CPU: decode + face landmarks + crop + mel, in video frames per second.
 
 Rerunnable benchmark (not a test). Usage: python bench/preprocessing_speed.py [--clips 20] [--workers 1 2]
-Reads GRID clips from ../shared/data/grid (the silent .mp4 + .flac pairs); prints the machine and a table.
+Reads GRID clips from $LIPSOUND2_DATA/grid (the silent .mp4 + .flac pairs); prints the machine and a table.
 """
 import argparse, os, platform, tempfile, time
 from pathlib import Path
 import numpy as np, torch, cv2
 
-from lipsound2.preprocessing import (PrepConfig, FaceLandmarker, read_video, crop_boxes, crop_frames, load_audio,
-                                     audio_to_mel, read_corpus, prepare, shared_grid)
+from lipsound2.config import PrepConfig
+from lipsound2.core import data_root
+from lipsound2.audio import load_audio, audio_to_mel
+from lipsound2.video import FaceLandmarker, read_video, crop_boxes, crop_frames
+from lipsound2.corpora import read_corpus
+from lipsound2.data import prepare
 
 def machine() -> str:
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
@@ -31,7 +35,7 @@ def stages(utts, cfg):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--clips', type=int, default=20)
     ap.add_argument('--workers', type=int, nargs='+', default=[1, 2]); a = ap.parse_args()
-    grid = shared_grid() or Path('../shared/data/grid')
+    grid = data_root('grid')
     utts = [u for u in read_corpus(grid) if u.split == 'val'][:a.clips]
     cfg = PrepConfig()
     print(f"machine: {machine()}\nclips: {len(utts)} GRID s1 validation clips (360x288, 25 fps, 3 s)\n")

@@ -28,8 +28,8 @@ def measure(cfg:WaveGlowConfig, device:str, dtype:torch.dtype, batch:int, second
     "kHz of audio per second of wall clock for `batch` utterances of `seconds` each."
     torch.manual_seed(0)
     model = remove_weightnorm(WaveGlow(cfg)).eval().to(device=device, dtype=dtype)
-    frames = max(1, round(seconds*cfg.sample_rate/cfg.hop_length))
-    mel = torch.randn(batch, cfg.n_mel_channels, frames, device=device, dtype=dtype) - 5   # a log-mel-like range
+    frames = max(1, round(seconds*cfg.mel.sample_rate/cfg.mel.hop_length))
+    mel = torch.randn(batch, cfg.mel.n_mels, frames, device=device, dtype=dtype) - 5   # a log-mel-like range
     def run():
         with torch.inference_mode(): wav = model.infer(mel, sigma=0.6)
         if device == 'cuda': torch.cuda.synchronize()

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
-from .encoder import LipSound2Config
+from .config import LipSound2Config
+from .core import lengths_to_mask
 from .attention import LocationSensitiveAttention
 
 # %% ../nbs/03_decoder.ipynb #7b6f4139
@@ -36,14 +37,15 @@ class Decoder(nn.Module):
     "Attention decoder: memory `(B, T_in, 2*enc_lstm_dim)` -> mel `(B, n_mels, T_mel)`, alignments `(B, ceil(T_mel/r), T_in)`."
     def __init__(self, cfg:LipSound2Config):
         super().__init__()
-        self.n_mels, self.r, self.go_value = cfg.n_mels, cfg.frames_per_step, cfg.silence
+        self.n_mels, self.r, self.go_value = cfg.mel.n_mels, cfg.frames_per_step, cfg.mel.log_floor
         memory_dim = 2 * cfg.enc_lstm_dim
-        self.prenet = Prenet(cfg.n_mels, cfg.prenet_dims, cfg.prenet_dropout, cfg.prenet_dropout_at_inference)
+        self.prenet = Prenet(cfg.mel.n_mels, cfg.prenet_dims, cfg.prenet_dropout, cfg.prenet_dropout_at_inference)
         self.lstm = nn.LSTMCell(cfg.prenet_dims[-1] + memory_dim, cfg.decoder_dim)
         self.attention = LocationSensitiveAttention(cfg.decoder_dim, memory_dim, cfg.attention_dim,
                                                     cfg.location_filters, cfg.location_kernel)
-        self.proj = nn.Linear(cfg.decoder_dim + memory_dim, cfg.n_mels * cfg.frames_per_step)
-        self.dropout, self.teacher_forcing = cfg.decoder_dropout, cfg.teacher_forcing
+        self.proj = nn.Linear(cfg.decoder_dim + memory_dim, cfg.mel.n_mels * cfg.frames_per_step)
+        self.dropout = cfg.decoder_dropout
+        self.teacher_forcing = 1.0  # a training setting (`TrainConfig.teacher_forcing`), set by the Learner's callback
 
 # %% ../nbs/03_decoder.ipynb #1f2628c9
 @patch
@@ -76,10 +78,10 @@ def forward(self:Decoder,
     B, T_in, _ = memory.shape
     T_mel = mel.shape[-1] if mel is not None else int(n_frames)
     steps = math.ceil(T_mel / self.r)
-    mask = torch.arange(T_in, device=memory.device)[None] >= memory_lens.to(memory.device)[:, None]  # (B, T_in)
+    mask = ~lengths_to_mask(memory_lens.to(memory.device), T_in)                 # (B, T_in) True at padding
     processed = self.attention.process_memory(memory)
     go = memory.new_full((B, 1, self.n_mels), self.go_value)
-    sampled = mel is not None and self.training and self.teacher_forcing < 1   # scheduled sampling (cfg.teacher_forcing)
+    sampled = mel is not None and self.training and self.teacher_forcing < 1   # scheduled sampling (TrainConfig.teacher_forcing)
     if mel is not None:
         mel = F.pad(mel, (0, steps * self.r - T_mel), value=self.go_value)
         prev = mel[:, :, self.r - 1::self.r].transpose(1, 2)[:, :steps - 1].to(go.dtype)  # (B, steps-1, n_mels)

@@ -11,10 +11,11 @@ import pandas as pd
 import torch, torchaudio
 import torch.nn.functional as F
 import pystoi, pesq
-from .preprocessing import MelConfig, mel_spectrogram
+from .config import MelConfig
+from .audio import mel_spectrogram
 
 # %% auto #0
-__all__ = ['PESQ_SR', 'MCD_CONST', 'METRICS', 'PUBLISHED_GRID', 'fit_length', 'Vocoder', 'GriffinLimVocoder', 'register_vocoder',
+__all__ = ['PESQ_SR', 'MCD_CONST', 'METRICS', 'fit_length', 'Vocoder', 'GriffinLimVocoder', 'register_vocoder',
            'available_vocoders', 'get_vocoder', 'align_lengths', 'stoi', 'estoi', 'pesq_wb', 'mel_cepstrum', 'mcd',
            'evaluate_utterance', 'summarise', 'copy_synthesis']
 
@@ -102,7 +103,7 @@ class GriffinLimVocoder(Vocoder):
 
 # %% ../nbs/06_synthesis.ipynb #8a6caea9
 _VOCODERS: dict[str, Callable[..., Vocoder]] = {}
-_LAZY_VOCODERS = {'waveglow': 'lipsound2.waveglow'}   # name -> module that registers it when imported
+_LAZY_VOCODERS = {'waveglow': 'lipsound2.waveglow', 'hifigan': 'lipsound2.hifigan'}   # name -> module that registers it when imported
 
 def register_vocoder(name:str, # case-insensitive name for `get_vocoder`
                      factory:Callable[..., Vocoder]): # `factory(path=None, **kw) -> Vocoder`
@@ -248,19 +249,3 @@ def copy_synthesis(wav:torch.Tensor, # (samples,) or (B, samples) recording at `
         raise ValueError(f"mel settings {mel_cfg} differ from the vocoder's {vocoder.mel_cfg}")
     wav = torch.as_tensor(wav, dtype=torch.float32)
     return vocoder(mel_spectrogram(wav, mel_cfg))[..., :wav.shape[-1]]
-
-# %% ../nbs/06_synthesis.ipynb #24ea390b
-PUBLISHED_GRID = {  # GRID results as listed in shared/PAPER.md; nan = not reported (or not confirmed)
-    'Lip2Wav': dict(setting='speaker-dependent, 4 speakers', stoi=0.731, estoi=0.535, pesq=1.772, wer=math.nan,
-                    source='Prajwal et al., "Learning Individual Speaking Styles for Accurate Lip to Speech Synthesis", CVPR 2020'),
-    'VCVTS (seen)': dict(setting='seen speakers', stoi=0.691, estoi=0.512, pesq=1.816, wer=math.nan,
-                         source='Wang et al., "VCVTS: Multi-speaker Video-to-Speech synthesis via cross-modal knowledge transfer from voice conversion", ICASSP 2022'),
-    'VCVTS (unseen)': dict(setting='unseen speakers', stoi=0.582, estoi=0.330, pesq=1.417, wer=math.nan,
-                           source='Wang et al., ICASSP 2022 (VCVTS)'),
-    'Vougioukas et al. (seen)': dict(setting='speaker-dependent', stoi=0.518, estoi=math.nan, pesq=math.nan, wer=26.6,
-                                     source='Vougioukas et al., "Video-Driven Speech Reconstruction using Generative Adversarial Networks", Interspeech 2019'),
-    'Vougioukas et al. (unseen)': dict(setting='unseen speakers', stoi=math.nan, estoi=math.nan, pesq=1.24, wer=40.5,
-                                       source='Vougioukas et al., Interspeech 2019'),
-    'LipSound2': dict(setting='UNCONFIRMED: not verified here, left empty', stoi=math.nan, estoi=math.nan, pesq=math.nan,
-                      wer=math.nan, source='Qu, Weber, Wermter, IEEE TNNLS 35(2):2772-2782, 2024 (arXiv 2112.04748)'),
-}

@@ -26,15 +26,17 @@ from fastcore.basics import patch
 from fastcore.foundation import L
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from .encoder import LipSound2Config, count_parameters
+from .config import LipSound2Config, PrepConfig, TrainConfig
+from .core import atomic_write_text, read_checkpoint
 from .attention import plot_alignment
-from .model import (LipSound2, LipSound2Loss, masked_mse, save_checkpoint, read_checkpoint, load_weights,
-                             CheckpointError)
+from .model import LipSound2, LipSound2Loss, masked_mse, save_model, load_weights, checkpoint_config
 
 # %% ../nbs/05_training.ipynb #84012930
 class TeacherForcing(Callback):
-    "Pass the targets `(mel, mel_lens)` to the model as well, so that it decodes with teacher forcing (training and validation)."
+    "Pass the targets `(mel, mel_lens)` to the model as well (teacher forcing); `ratio` of the training steps read the recorded frame."
     order = -5  # before MixedPrecision's autocast and every other batch callback
+    def __init__(self, ratio:float=1.0): self.ratio = ratio  # below 1: scheduled sampling (Bengio et al. 2015; ours)
+    def before_fit(self): self.learn.model.decoder.teacher_forcing = self.ratio
     def before_batch(self): self.learn.xb = (*self.xb, *self.yb)
 
 # %% ../nbs/05_training.ipynb #399939f5
@@ -107,18 +109,18 @@ def _plain(o):
 def _append_history(path:Path, row:dict):
     "Append one epoch's numbers to the JSON list in `path` (written atomically, so a killed run keeps its history)."
     rows = json.loads(path.read_text()) if path.exists() else []
-    tmp = path.with_name(f'.{path.name}.tmp'); tmp.write_text(json.dumps(rows + [row], indent=1)); tmp.replace(path)
+    atomic_write_text(path, json.dumps(rows + [row], indent=1))
 
 class LipSound2Checkpoint(Callback):
     "Save `last.pt` (with optimizer state) every epoch and `best.pt` when `monitor` (a recorded name) reaches a new low, into `out_dir`."
     order = 60  # after the Recorder (50), which holds the epoch's losses
     def __init__(self,
                  out_dir:str|Path, # folder for `last.pt` and `best.pt`
-                 fp16:bool=False, # store weights in float16 (half size)
+                 precision:str='float32', # 'float16' stores the weights in half the size
                  best:float=math.inf, # best monitored value so far (from a run being resumed)
                  extra:dict=None, # more entries for every checkpoint (e.g. training arguments)
                  monitor:str='valid_loss'): # recorded value that picks `best.pt`, lower is better (e.g. 'mse_free')
-        self.out_dir, self.fp16, self.best, self.extra, self.monitor = Path(out_dir), fp16, best, extra or {}, monitor
+        self.out_dir, self.precision, self.best, self.extra, self.monitor = Path(out_dir), precision, best, extra or {}, monitor
 
     def before_epoch(self): self._t0 = time.perf_counter()
     def before_train(self): self._trained = True
@@ -131,11 +133,11 @@ class LipSound2Checkpoint(Callback):
         score = vals.get(self.monitor)
         info = dict(epoch=self.epoch, n_epoch=self.n_epoch, losses=vals, monitor=self.monitor,
                     best_score=min(self.best, score if score is not None else math.inf), **self.extra)
-        save_checkpoint(self.model, self.out_dir/'last.pt', fp16=self.fp16, opt=_plain(self.opt.state_dict()), **info)
+        save_model(self.model, self.out_dir/'last.pt', self.precision, opt=_plain(self.opt.state_dict()), **info)
         _append_history(self.out_dir/'history.json', dict(epoch=self.epoch, **vals, seconds=round(time.perf_counter() - self._t0, 2)))
         if score is not None and score < self.best:
             self.best = score
-            save_checkpoint(self.model, self.out_dir/'best.pt', fp16=self.fp16, **info)
+            save_model(self.model, self.out_dir/'best.pt', self.precision, **info)
 
 # %% ../nbs/05_training.ipynb #8f964d20
 def alignment_figure(align, # (T_steps, T_in) attention weights of one utterance
@@ -178,110 +180,108 @@ def lipsound2_splitter(model:LipSound2):
     "Parameter groups `[encoder, decoder + Postnet]`."
     return [params(model.encoder), params(model.decoder) + params(model.postnet)]
 
-def _amp_mode(mixed_precision):
-    if mixed_precision is False or not torch.cuda.is_available(): return None
-    if mixed_precision in (None, True): return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+def _amp_mode(mixed_precision:str):
+    "fastai's `amp_mode` for `TrainConfig.mixed_precision`, or None: autocast runs on GPU only."
+    if mixed_precision == 'off' or not torch.cuda.is_available(): return None
+    if mixed_precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return mixed_precision
 
 def lipsound2_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)`, n_inp=2
                       cfg:LipSound2Config=None, # model config (ignored when `model` is given)
                       model:LipSound2=None, # an existing model (e.g. loaded from a checkpoint)
-                      lr:float=1e-3, # Tacotron 2
-                      wd:float=1e-6, # Tacotron 2
-                      grad_clip:float=1.0, # Tacotron 2: gradient norm clipping
+                      tcfg:TrainConfig=None, # training settings; default `TrainConfig()`
                       out_dir:str|Path=None, # checkpoints and alignment figures go here; None: no saving
-                      mixed_precision=None, # None/True: bf16 (else fp16) on GPU, nothing on CPU; False: off; or 'bf16'/'fp16'
-                      fp16_checkpoints:bool=False, # save weights as float16
                       best:float=math.inf, # best monitored value so far (resuming)
-                      free_running:bool=True, # also measure `mse_free` on validation (`FreeRunningMSE`) and pick `best.pt` by it
                       extra:dict=None, # more entries for every checkpoint
-                      guided_attention:float=1.0, # weight of the guided-attention loss (ours; 0: the paper's loss only)
                       cbs:list=None, # more callbacks
                       **kw): # more `Learner` arguments
     "A fastai `Learner` for LipSound2 with teacher forcing, Adam (Tacotron 2 settings), clipping, AMP on GPU and checkpoints."
+    tcfg = tcfg or TrainConfig()
     model = model if model is not None else LipSound2(cfg or LipSound2Config())
     # fastai moves batches to the model's device, not the model to the data's: without a device, a GPU would sit idle
     if getattr(dls, 'device', None) is None: dls.to(default_device())
     model.to(dls.device)
-    cb = [TeacherForcing(), GradientClip(grad_clip)] + ([GuidedAttention(guided_attention)] if guided_attention else [])
-    amp = _amp_mode(mixed_precision)
+    cb = [TeacherForcing(tcfg.teacher_forcing), GradientClip(tcfg.grad_clip)]
+    if tcfg.guided_attention: cb.append(GuidedAttention(tcfg.guided_attention, tcfg.guided_attention_sigma))
+    amp = _amp_mode(tcfg.mixed_precision)
     if amp: cb.append(MixedPrecision(amp_mode=amp))
     if out_dir is not None:
-        cb += [LipSound2Checkpoint(out_dir, fp16_checkpoints, best, extra, 'mse_free' if free_running else 'valid_loss'),
+        cb += [LipSound2Checkpoint(out_dir, 'float16' if tcfg.fp16_checkpoints else 'float32', best, extra,
+                                   'mse_free' if tcfg.free_running else 'valid_loss'),
                AlignmentFigures(Path(out_dir)/'alignments')]
     opt_func = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-6, decouple_wd=False)  # Tacotron 2: torch Adam, L2 weight decay
-    return Learner(dls, model, loss_func=LipSound2Loss(), opt_func=opt_func, lr=lr, wd=wd, splitter=lipsound2_splitter,
-                   metrics=mel_metrics() + ([FreeRunningMSE()] if free_running else []), cbs=cb + list(cbs or []), **kw)
+    return Learner(dls, model, loss_func=LipSound2Loss(), opt_func=opt_func, lr=tcfg.lr, wd=tcfg.wd, splitter=lipsound2_splitter,
+                   metrics=mel_metrics() + ([FreeRunningMSE()] if tcfg.free_running else []), cbs=cb + list(cbs or []), **kw)
 
 # %% ../nbs/05_training.ipynb #c13bed14
-def _start(out_dir, cfg, resume, init_from):
-    "(model, start_epoch, best monitored score so far, the checkpoint resumed or None)."
+def _saved_train_config(ck:dict) -> TrainConfig:
+    "The `TrainConfig` a checkpoint was trained with (version-1 files: the fields they recorded, the rest default)."
+    saved = ck.get('train_args') or {}
+    names = set(TrainConfig().to_dict())
+    return TrainConfig(**{k: v for k, v in saved.items() if k in names})
+
+def _start(out_dir:Path, cfg, tcfg, resume:bool, init_from):
+    "(model, training settings, start epoch, best monitored score so far, the checkpoint resumed or None)."
     if resume:
-        last = Path(out_dir)/'last.pt'
+        last = out_dir/'last.pt'
         if not last.exists(): raise FileNotFoundError(f"'{last}': nothing to resume (no last.pt in {out_dir})")
-        ck = read_checkpoint(last)
-        ck_cfg = LipSound2Config.from_dict(ck['config'])
+        ck = read_checkpoint(last, 'lipsound2')
+        ck_cfg, saved = checkpoint_config(ck, f"'{last}'"), _saved_train_config(ck)
         if cfg is not None and cfg != ck_cfg:
-            raise ValueError(f"resume: the run in '{out_dir}' used another config; differing fields: {ck_cfg.diff(cfg)}")
-        return load_weights(LipSound2(ck_cfg), ck), ck['epoch'] + 1, ck.get('best_score', math.inf), ck
+            raise ValueError(f"resume: the run in '{out_dir}' used another model config; differing fields: {ck_cfg.diff(cfg)}")
+        changed = {k: v for k, v in saved.diff(tcfg).items() if k != 'epochs'} if tcfg is not None else {}
+        if changed: raise ValueError(f"resume: the run in '{out_dir}' used other training settings (saved, asked): {changed}")
+        tcfg = saved if tcfg is None else saved.replace(epochs=tcfg.epochs)
+        best = ck.get('best_score', math.inf) if ck.get('monitor') == ('mse_free' if tcfg.free_running else 'valid_loss') else math.inf
+        return load_weights(LipSound2(ck_cfg), ck), tcfg, ck['epoch'] + 1, best, ck
+    if (out_dir/'last.pt').exists():
+        raise ValueError(f"'{out_dir}' already holds a run (last.pt): resume it, or train into another folder")
+    tcfg = tcfg or TrainConfig()
     if init_from is not None:
-        ck = read_checkpoint(init_from)
-        cfg = cfg or LipSound2Config.from_dict(ck['config'])
-        return load_weights(LipSound2(cfg), ck, strict_config=False), 0, math.inf, None
-    return LipSound2(cfg or LipSound2Config()), 0, math.inf, None
+        ck = read_checkpoint(init_from, 'lipsound2')
+        cfg = cfg or checkpoint_config(ck, f"'{init_from}'")
+        return load_weights(LipSound2(cfg), ck, strict_config=False), tcfg, 0, math.inf, None
+    return LipSound2(cfg or LipSound2Config()), tcfg, 0, math.inf, None
 
 # %% ../nbs/05_training.ipynb #6edbd585
-def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`preprocessing.prepare`)
+def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare`)
           out_dir:str|Path, # run folder: last.pt, best.pt, alignments/, history.json
           cfg:LipSound2Config=None, # model config; default `LipSound2Config()`; with resume/init_from: the checkpoint's
-          epochs:int=10, # total epochs of the run (a resumed run continues up to this count)
-          bs:int=16, # batch size
-          lr:float=1e-3, # peak learning rate of the one-cycle schedule (Tacotron 2: 1e-3)
-          wd:float=1e-6, # weight decay (Tacotron 2)
-          guided_attention:float=1.0, # weight of the guided-attention loss (ours; 0: the paper's loss only)
-          teacher_forcing:float=None, # set the model's `cfg.teacher_forcing` (scheduled sampling below 1); None: keep
+          tcfg:TrainConfig=None, # training settings; default `TrainConfig()`; resuming: the run's (only `epochs` may grow)
           resume:bool=False, # continue from out_dir/last.pt (model, optimizer, epoch)
           init_from:str|Path=None, # start from this checkpoint's weights (fine-tuning)
-          freeze_encoder:bool=False, # train the decoder and Postnet only
           split=None, # `{utt_id: split}`, a split CSV, or None: the split stored in the cache
           preload:bool=False, # keep the whole cache in memory (small corpora such as one GRID speaker)
           threads:int=None, # torch CPU threads; 1 is fastest when other jobs share the cores
-          mixed_precision=None, # see `lipsound2_learner`
-          free_running:bool=True, # measure `mse_free` on validation and keep the best model by it (else by validation loss)
-          fp16_checkpoints:bool=False, # save weights as float16
           progress:bool=True, # fastai progress bars and the per-epoch table
           dls=None, # ready DataLoaders instead of `cache_dir` (tests, custom data)
           **dl_kw): # more `get_dls` arguments (e.g. num_workers)
-    "Train (or resume, or fine-tune) LipSound2 on a prepared cache; returns the fastai `Learner`. Raises `FileNotFoundError`, `ValueError`, `CheckpointError`."
+    """Train (or resume, or fine-tune) LipSound2 on a prepared cache; returns the fastai `Learner`. Never overwrites a
+    finished run: a folder holding `last.pt` must be resumed. Raises `FileNotFoundError`, `ValueError`, `CheckpointError`."""
     if resume and init_from is not None: raise ValueError("give either resume=True or init_from, not both")
     if threads: torch.set_num_threads(threads)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    model, start, best, ck = _start(out_dir, cfg, resume, init_from)
-    if ck is not None and ck.get('monitor') != ('mse_free' if free_running else 'valid_loss'): best = math.inf  # another number
-    if teacher_forcing is not None: model.cfg.teacher_forcing = model.decoder.teacher_forcing = teacher_forcing
+    model, tcfg, start, best, ck = _start(out_dir, cfg, tcfg, resume, init_from)
+    if start >= tcfg.epochs: raise ValueError(f"the run in '{out_dir}' already finished {start} epochs; ask for more than {start}")
     cfg = model.cfg
-    if resume: freeze_encoder = ck.get('train_args', {}).get('freeze_encoder', freeze_encoder)
-    if start >= epochs: raise ValueError(f"the run in '{out_dir}' already finished {start} epochs; ask for more than {start}")
     if dls is None:
-        from lipsound2.preprocessing import get_dls
-        dls = get_dls(cache_dir, split, bs=bs, img_size=cfg.img_size, gray=cfg.in_channels == 1, preload=preload, **dl_kw)
-    args = dict(epochs=epochs, bs=bs, lr=lr, wd=wd, freeze_encoder=freeze_encoder, guided_attention=guided_attention,
-                init_from=str(init_from) if init_from else None, cache_dir=str(cache_dir))
-    extra = dict(train_args=args)
+        from lipsound2.data import get_dls
+        dls = get_dls(cache_dir, split, bs=tcfg.bs, img_size=cfg.img_size, gray=cfg.in_channels == 1, preload=preload, **dl_kw)
     # the crop and mel settings of the training data travel with the model, so inference prepares video the same way
     prep = Path(cache_dir)/'config.json' if cache_dir is not None else None
-    if prep is not None and prep.exists(): extra['prep'] = json.loads(prep.read_text())
-    learn = lipsound2_learner(dls, model=model, lr=lr, wd=wd, out_dir=out_dir, mixed_precision=mixed_precision,
-                              fp16_checkpoints=fp16_checkpoints, best=best, extra=extra, guided_attention=guided_attention,
-                              free_running=free_running, train_bn=False)
-    if freeze_encoder: learn.freeze()
+    if prep is not None and prep.exists(): model.prep = PrepConfig.from_dict(json.loads(prep.read_text()))
+    extra = dict(train_args=tcfg.to_dict(), init_from=str(init_from) if init_from else None, cache_dir=str(cache_dir))
+    learn = lipsound2_learner(dls, model=model, tcfg=tcfg, out_dir=out_dir, best=best, extra=extra, train_bn=False)
+    if tcfg.freeze_encoder: learn.freeze()
     if ck is not None:
         dev = getattr(dls, 'device', None) or default_device()
         model.to(dev)                                    # the optimizer state must sit beside the weights
         if learn.opt is None: learn.create_opt()
         learn.opt.load_state_dict(to_device(ck['opt'], dev))
+    fit = learn.fit_one_cycle if tcfg.schedule == 'one_cycle' else learn.fit_flat_cos
     with ExitStack() as quiet:
         if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-        learn.fit_one_cycle(epochs, lr, wd=wd, start_epoch=start)
+        fit(tcfg.epochs, tcfg.lr, wd=tcfg.wd, start_epoch=start)
     return learn
+
 

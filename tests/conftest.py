@@ -1,10 +1,11 @@
 import shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from lipsound2.core import data_root, weights_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT/'samples'
-GRID = ROOT.parent/'shared'/'data'/'grid'
+GRID = data_root('grid', required=False)   # $LIPSOUND2_DATA/grid (the Makefile points it at the staged corpus)
 
 def run_cli(*args, cwd=None, check=False):
     "Run the installed `lipsound2` command; returns the CompletedProcess (text output)."
@@ -16,5 +17,5 @@ def run_cli(*args, cwd=None, check=False):
 
 @pytest.fixture
 def grid():
-    if not GRID.exists(): pytest.skip("../shared/data/grid is not beside this checkout (GRID tests need it)")
+    if GRID is None: pytest.skip("the GRID corpus is not staged (set LIPSOUND2_DATA): GRID tests need it")
     return GRID

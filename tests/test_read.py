@@ -1,10 +1,12 @@
 "`lipsound2 transcribe` (the shipped Jasper on real GRID audio) and `lipsound2 read` (video to speech to text)."
 import pytest, torch
 from conftest import run_cli, SAMPLES, ROOT
-from lipsound2.jasper import is_grid_sentence, wer_cer
+from lipsound2.core import weights_dir
+from lipsound2.corpora import is_grid_sentence
+from lipsound2.ctc import wer_cer
 
-JASPER = ROOT/'checkpoints'/'jasper_small.pt'
-needs_jasper = pytest.mark.skipif(not JASPER.exists(), reason="the shipped Jasper checkpoint is not in checkpoints/")
+JASPER = weights_dir()/'jasper_small.pt'
+needs_jasper = pytest.mark.skipif(not JASPER.exists(), reason="the shipped Jasper checkpoint is not in lipsound2/weights/")
 
 @needs_jasper
 def test_transcribe_samples():
@@ -17,10 +19,10 @@ def test_transcribe_samples():
 
 @needs_jasper
 def test_read_video(tmp_path):
-    from lipsound2.model import LipSound2, save_checkpoint
-    from lipsound2.encoder import LipSound2Config
+    from lipsound2.model import LipSound2, save_model
+    from lipsound2.config import LipSound2Config, PrepConfig
     torch.manual_seed(0)
-    ck = save_checkpoint(LipSound2(LipSound2Config.tiny()), tmp_path/'tiny.pt')
+    ck = save_model(LipSound2(LipSound2Config.tiny()), tmp_path/'tiny.pt', prep=PrepConfig())
     r = run_cli('read', SAMPLES/'bbaf2n.mpg', '--checkpoint', ck, '--decoder', 'grammar', check=True)
     video, text = r.stdout.strip().split('\t')
     assert video.endswith('bbaf2n.mpg') and is_grid_sentence(text)

@@ -4,16 +4,16 @@ from pathlib import Path
 import numpy as np, soundfile as sf, torch
 import pytest
 from conftest import run_cli, SAMPLES, ROOT
+from lipsound2.core import weights_dir
 
 @pytest.fixture(scope='module')
 def tiny_ckpt(tmp_path_factory):
     "A random-weight tiny LipSound2 checkpoint (fast on CPU): the CLI's plumbing, not its quality."
-    from lipsound2.model import LipSound2, save_checkpoint
-    from lipsound2.encoder import LipSound2Config
-    from lipsound2.preprocessing import PrepConfig
+    from lipsound2.model import LipSound2, save_model
+    from lipsound2.config import LipSound2Config, PrepConfig
     torch.manual_seed(0)
     m = LipSound2(LipSound2Config.tiny())
-    return save_checkpoint(m, tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig().to_dict())
+    return save_model(m, tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig())
 
 def test_speak_one_video(tmp_path, tiny_ckpt):
     out = tmp_path/'out'/'bbaf2n.wav'
@@ -27,10 +27,17 @@ def test_speak_folder(tmp_path, tiny_ckpt):
     run_cli('speak', SAMPLES, '-o', tmp_path/'wavs', '--checkpoint', tiny_ckpt, check=True)
     assert sorted(p.name for p in (tmp_path/'wavs').glob('*.wav')) == ['bbaf2n.wav', 'bgbb3a.wav', 'brbm6n.wav']
 
+def test_speak_equals_pipeline(tmp_path):
+    "The shipped model: `lipsound2 speak` writes exactly the speech of `LipSound2Pipeline.from_pretrained()` (same seed)."
+    from lipsound2.inference import LipSound2Pipeline
+    run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'cli.wav', check=True)
+    LipSound2Pipeline.from_pretrained()(SAMPLES/'bbaf2n.mpg').save(tmp_path/'py.wav')
+    assert (tmp_path/'cli.wav').read_bytes() == (tmp_path/'py.wav').read_bytes()
+
 def test_speak_bad_checkpoints(tmp_path, tiny_ckpt):
     notckpt = tmp_path/'notes.pt'; notckpt.write_text('hello')
     r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'a.wav', '--checkpoint', notckpt)
-    assert r.returncode != 0 and 'is not a LipSound2 checkpoint' in r.stderr, r.stderr
+    assert r.returncode != 0 and 'is not a lipsound2 checkpoint' in r.stderr, r.stderr
     class Evil:
         def __reduce__(self): return (print, ('pwned',))
     evil = tmp_path/'evil.pt'; torch.save({'format': 'lipsound2', 'x': Evil()}, evil)
@@ -44,7 +51,7 @@ def test_speak_unwritable_output_before_work(tmp_path, tiny_ckpt):
     assert r.returncode != 0 and 'cannot write to output folder' in r.stderr, r.stderr
 
 def test_speak_no_face(tmp_path, tiny_ckpt):
-    from lipsound2.preprocessing import read_video, write_video
+    from lipsound2.video import read_video, write_video
     frames = read_video(SAMPLES/'bbaf2n.mpg')[:25]; frames[:] = 90
     write_video(tmp_path/'grey.mp4', frames)
     r = run_cli('speak', tmp_path/'grey.mp4', '-o', tmp_path/'grey.wav', '--checkpoint', tiny_ckpt)
@@ -52,7 +59,7 @@ def test_speak_no_face(tmp_path, tiny_ckpt):
 
 def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
     out = tmp_path/'metrics.csv'
-    jasper = ROOT/'checkpoints'/'jasper_small.pt'  # the recogniser trained on recordings
+    jasper = weights_dir()/'jasper_small.pt'  # the recogniser trained on recordings
     r = run_cli('evaluate', SAMPLES, '--split', '', '--limit', '1', '--checkpoint', tiny_ckpt, '--out', out,
                 *(['--jasper', jasper] if jasper.exists() else ['--no-asr']), check=True)
     import pandas as pd
@@ -66,7 +73,8 @@ def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
 
 def test_speak_with_waveglow(tmp_path, tiny_ckpt):
     "`--vocoder waveglow` on a real clip, with a random-weight small WaveGlow saved here (its plumbing, not its quality)."
-    from lipsound2.waveglow import WaveGlow, WaveGlowConfig, save_waveglow
+    from lipsound2.waveglow import WaveGlow, WaveGlowConfig
+    from lipsound2.waveglow_checkpoints import save_waveglow
     torch.manual_seed(0)
     wg = save_waveglow(WaveGlow(WaveGlowConfig.small()), tmp_path/'wg.pt', half=True)
     out = tmp_path/'wg.wav'
