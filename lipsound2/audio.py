@@ -4,7 +4,7 @@
 
 # %% ../nbs/00c_audio.ipynb #cd6fc769
 from __future__ import annotations
-import functools
+import contextlib, functools
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +14,8 @@ from .core import LipSound2Error
 from .config import MelConfig, PrepConfig
 
 # %% auto #0
-__all__ = ['AUDIO_EXTS', 'PreprocessingError', 'VideoError', 'NoAudioError', 'read_audio_track', 'load_audio', 'mel_spectrogram',
-           'audio_to_mel', 'plot_mel']
+__all__ = ['SILENCE_PEAK', 'AUDIO_EXTS', 'PreprocessingError', 'VideoError', 'NoAudioError', 'ffmpeg_log', 'check_container',
+           'read_audio_track', 'check_audio', 'load_audio', 'mel_spectrogram', 'audio_to_mel', 'plot_mel']
 
 # %% ../nbs/00c_audio.ipynb #4362035c
 class PreprocessingError(LipSound2Error, ValueError):
@@ -24,34 +24,73 @@ class PreprocessingError(LipSound2Error, ValueError):
 class VideoError(PreprocessingError): "The video cannot be read: not a video, no video stream, truncated or corrupt."
 class NoAudioError(PreprocessingError): "The video has no audio track and no separate audio file was given."
 
+# %% ../nbs/00c_audio.ipynb #e648732b
+@contextlib.contextmanager
+def ffmpeg_log():
+    "Context manager: FFmpeg's warnings and errors while PyAV reads a file, as a list of `(level, source, message)`; nothing reaches stderr."
+    import av.logging
+    prev = av.logging.get_level()
+    av.logging.set_level(av.logging.WARNING)
+    try:
+        with av.logging.Capture(local=False) as logs: yield logs  # local=False: decoder threads log too
+    finally: av.logging.set_level(prev)
+
+def check_container(logs:list, # `ffmpeg_log`'s list
+                    fmt:str, # the container format's name, `container.format.name`
+                    path:str|Path, what:str='video'):
+    "Raise `VideoError` naming `path` when the reader of format `fmt` logged an error or a corrupt packet (a truncated file)."
+    bad = [m.strip() for lvl, src, m in logs if src == fmt and (lvl <= 16 or 'corrupt' in m.lower())]  # 16: AV_LOG_ERROR
+    if bad: raise VideoError(f"'{path}': truncated or corrupt {what} file (FFmpeg: {bad[0]})")
+
 # %% ../nbs/00c_audio.ipynb #8932df65
 def read_audio_track(path:str|Path) -> tuple[np.ndarray, int]:
     """Decode the first audio stream of a video file, mixed to mono.
     Returns `(samples,)` float32 in [-1, 1] and the sample rate in Hz. Raises `NoAudioError`, `VideoError`."""
     import av
     path = Path(path)
-    try: container = av.open(str(path))
-    except Exception as e: raise VideoError(f"'{path}': unreadable file ({e})") from None
-    with container:
-        if not container.streams.audio: raise NoAudioError(f"'{path}': no audio track; give the audio as a separate file")
-        stream = container.streams.audio[0]
-        sr = stream.rate
-        rs = av.AudioResampler(format='flt', layout='mono', rate=sr)
-        chunks = []
-        try:
-            for fr in container.decode(stream):
-                for o in rs.resample(fr): chunks.append(o.to_ndarray().reshape(-1))
-            for o in rs.resample(None): chunks.append(o.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as e: raise VideoError(f"'{path}': corrupt audio track ({e})") from None
+    with ffmpeg_log() as logs:
+        try: container = av.open(str(path))
+        except Exception as e: raise VideoError(f"'{path}': unreadable file ({e})") from None
+        with container:
+            if not container.streams.audio: raise NoAudioError(f"'{path}': no audio track; give the audio as a separate file")
+            stream = container.streams.audio[0]
+            sr = stream.rate
+            rs = av.AudioResampler(format='flt', layout='mono', rate=sr)
+            chunks = []
+            try:
+                for fr in container.decode(stream):
+                    for o in rs.resample(fr): chunks.append(o.to_ndarray().reshape(-1))
+                for o in rs.resample(None): chunks.append(o.to_ndarray().reshape(-1))
+            except av.error.FFmpegError as e: raise VideoError(f"'{path}': corrupt audio track ({e})") from None
+            check_container(logs, container.format.name, path, 'audio')
     if not chunks: raise NoAudioError(f"'{path}': the audio track is empty")
     return np.concatenate(chunks).astype(np.float32), sr
 
-# %% ../nbs/00c_audio.ipynb #68c3b9c8
+# %% ../nbs/00c_audio.ipynb #ea9bcafe
+SILENCE_PEAK = 1e-4  # -80 dBFS: a recording whose peak stays below this holds no speech
+
+def check_audio(wav:torch.Tensor, # (samples,) float in [-1, 1]
+                name:str|Path, # the file it came from, for the message
+                sample_rate:int, # Hz
+                min_seconds:float=0.0, # shortest usable duration
+                why:str='', # what the duration is needed for, e.g. ' to transcribe'
+                silent_ok:bool=True) -> torch.Tensor: # False: digital silence is an error too
+    "`wav` unchanged if it is usable, else `PreprocessingError` naming `name`: no samples, NaN or infinite samples, shorter than `min_seconds`, or silent."
+    if not len(wav): raise PreprocessingError(f"'{name}': no audio samples (the audio is empty)")
+    if not torch.isfinite(wav).all(): raise PreprocessingError(f"'{name}': the audio holds NaN or infinite samples")
+    if len(wav) < min_seconds*sample_rate:
+        raise PreprocessingError(f"'{name}': the audio lasts {len(wav)/sample_rate:.3f} s; at least {min_seconds:.2f} s is needed{why}")
+    if not silent_ok and float(wav.abs().max()) < SILENCE_PEAK:
+        raise PreprocessingError(f"'{name}': the audio is silent (its peak is below {20*np.log10(SILENCE_PEAK):.0f} dBFS)")
+    return wav
+
+# %% ../nbs/00c_audio.ipynb #0970e208
 AUDIO_EXTS = ('.wav','.flac','.ogg','.mp3','.m4a','.aac')
 
 def load_audio(path:str|Path, sample_rate:int=22050) -> torch.Tensor:
     """Load an audio file (or a video's audio track) as mono float32 `(samples,)` at `sample_rate` Hz.
-    Raises `PreprocessingError` for a missing or unreadable file, `NoAudioError` for a video without audio."""
+    Raises `PreprocessingError` for a missing or unreadable file, an empty one or NaN samples (`check_audio`), and
+    `NoAudioError` for a video without audio."""
     path = Path(path)
     if not path.exists(): raise PreprocessingError(f"'{path}': file not found")
     import soundfile as sf
@@ -60,7 +99,7 @@ def load_audio(path:str|Path, sample_rate:int=22050) -> torch.Tensor:
         wav = wav.mean(1)
     except Exception:
         wav, sr = read_audio_track(path)
-    wav = torch.from_numpy(np.ascontiguousarray(wav))
+    wav = check_audio(torch.from_numpy(np.ascontiguousarray(wav)), path, sr)
     return torchaudio.functional.resample(wav, sr, sample_rate) if sr != sample_rate else wav
 
 # %% ../nbs/00c_audio.ipynb #fe3953f6

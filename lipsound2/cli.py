@@ -10,8 +10,8 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['cmd_prepare', 'cmd_train', 'cmd_pack', 'cmd_unpack', 'cmd_speak', 'cmd_evaluate', 'cmd_transcribe', 'cmd_read',
-           'get_parser', 'main']
+__all__ = ['cmd_prepare', 'cmd_train', 'cmd_pretrain_audio', 'cmd_pack', 'cmd_unpack', 'cmd_speak', 'cmd_evaluate',
+           'cmd_transcribe', 'cmd_read', 'get_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #dee30618
 def _writable_dir(p:Path, what:str='output folder') -> Path:
@@ -51,6 +51,7 @@ def cmd_prepare(a) -> int:
     fps = res['frames']/res['seconds'] if res['seconds'] and res['frames'] else 0
     print(f"done {res['done']}, already cached {res['skipped']}, failed {len(res['failed'])} "
           f"in {res['seconds']:.1f} s ({fps:.0f} frames/s)")
+    for uid, why in res['damaged'].items(): print(f"  cache file of {uid} was {why}: made again", file=sys.stderr)
     for uid, msg in res['failed'].items(): print(f"  failed {uid}: {msg}", file=sys.stderr)
     ok = [u for u in utts if u.utt_id not in res['failed']]
     if ok and a.figure != 'none':
@@ -62,10 +63,15 @@ def cmd_prepare(a) -> int:
     return 1 if res['failed'] and not ok else 0
 
 # %% ../nbs/10_cli.ipynb #d846479d
-def _overrides(items:list[str]|None) -> dict:
-    "`['decoder_dim=768', 'cnn_channels=16,32,64']` -> `LipSound2Config` overrides typed like its fields; `ValueError` names a bad one."
+def _config_class(model:str) -> type:
+    "The config class of a video-to-speech model kind ('lipsound2', 'nar')."
+    from lipsound2.model import model_class
+    return model_class(model).config_class
+
+def _overrides(items:list[str]|None, cls:type=None) -> dict:
+    "`['decoder_dim=768', 'cnn_channels=16,32,64']` -> config overrides typed like `cls`'s fields (default `LipSound2Config`); `ValueError` names a bad one."
     from lipsound2.config import LipSound2Config
-    types = {f.name: type(f.default) for f in fields(LipSound2Config) if f.name != 'mel'}
+    types = {f.name: type(f.default) for f in fields(cls or LipSound2Config) if f.name != 'mel'}
     out = {}
     for it in items or []:
         k, sep, v = it.partition('=')
@@ -88,22 +94,63 @@ def _train_options(p:argparse.ArgumentParser):
         if f.name in ('schedule', 'mixed_precision'): kw['choices'] = dict(schedule=('one_cycle', 'flat_cos'), mixed_precision=('auto', 'bf16', 'fp16', 'off'))[f.name]
         p.add_argument('--' + f.name.replace('_', '-'), **kw)
 
+def _check_cache_prep(cache:str, ckpt) -> None:
+    "Raise `LipSound2Error` when `cache` was made with other crop settings than the checkpoint `ckpt` (resumed or fine-tuned) was trained on."
+    import json
+    from lipsound2.config import PrepConfig
+    from lipsound2.core import LipSound2Error, read_checkpoint
+    made = Path(cache)/'config.json'
+    if ckpt is None or not made.exists() or not Path(ckpt).is_file(): return  # `train` reports missing files
+    try: trained, made = PrepConfig.from_dict(read_checkpoint(ckpt)['prep']), PrepConfig.from_dict(json.loads(made.read_text()))
+    except (KeyError, TypeError, ValueError): return  # an old checkpoint that records none
+    if made != trained:
+        raise LipSound2Error(f"'{cache}' was made with other settings than '{ckpt}' was trained on (cache, checkpoint): {made.diff(trained)}; "
+                             f"prepare the corpus again with --region {trained.region} --crop-size {trained.crop_size}")
+
 def cmd_train(a) -> int:
     "Train, resume or fine-tune LipSound2 on a prepared cache."
-    from lipsound2.config import LipSound2Config, TrainConfig
+    from lipsound2.config import TrainConfig
     from lipsound2.training import train
     out = _writable_dir(Path(a.out), 'run folder')
+    _check_cache_prep(a.cache, out/'last.pt' if a.resume else a.init_from)
     try:
-        over = _overrides(a.set)
+        cls = _config_class(a.model)
+        over = _overrides(a.set, cls)
         given = {f.name: getattr(a, f.name) for f in fields(TrainConfig) if getattr(a, f.name) is not None}
         if a.init_from and over: raise ValueError("--set applies to a new model, not to --init-from")
         # resuming, any setting given must agree with the run's (only --epochs may grow): `train` names what differs
         tcfg = TrainConfig.preset(a.recipe or 'default', **given) if (given or a.recipe or not a.resume) else None
-        cfg = LipSound2Config.preset(a.config or 'small', **over) if (a.config or over or not (a.resume or a.init_from)) else None
-        train(a.cache, out, cfg, tcfg, resume=a.resume, init_from=a.init_from, split=a.split, preload=a.preload,
+        cfg = cls.preset(a.config or 'small', **over) if (a.config or over or not (a.resume or a.init_from)) else None
+        train(a.cache, out, cfg, tcfg, resume=a.resume, init_from=a.init_from, init_decoder=a.init_decoder, split=a.split, preload=a.preload,
               threads=a.threads, **({} if a.num_workers is None else dict(num_workers=a.num_workers)))
     except (FileNotFoundError, ValueError) as e: sys.exit(f"lipsound2: {e}")
     print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}")
+    return 0
+
+# %% ../nbs/10_cli.ipynb #b120ee47
+def cmd_pretrain_audio(a) -> int:
+    "Pre-train the decoder of a video-to-speech model on audio only."
+    from lipsound2.config import TrainConfig
+    from lipsound2.data import load_split, load_cached, cached_ids
+    from lipsound2.pretraining import pretrain_audio, audio_mels
+    from lipsound2.audio import AUDIO_EXTS
+    out = _writable_dir(Path(a.out), 'run folder')
+    try:
+        cls = _config_class(a.model)
+        cfg = cls.preset(a.config or 'small', **_overrides(a.set, cls))
+        given = {f.name: getattr(a, f.name) for f in fields(TrainConfig) if getattr(a, f.name) is not None}
+        tcfg = TrainConfig.preset(a.recipe or 'default', **given)
+    except ValueError as e: sys.exit(f"lipsound2: {e}")
+    mels = []
+    if a.cache:
+        split = load_split(a.split) if a.split else None
+        ids = [u for u in cached_ids(a.cache) if (split or {}).get(u, load_cached(a.cache, u)['meta'].get('split')) == 'train']
+        mels += [load_cached(a.cache, u)['mel'] for u in ids]
+    for d in a.audio or []: mels += audio_mels(_files(Path(d), AUDIO_EXTS))
+    if not mels: sys.exit("lipsound2: no audio: give --cache (its training split) and/or --audio folders")
+    print(f"pre-training the {a.model} decoder on {len(mels)} recordings")
+    pretrain_audio(mels, out, cfg, tcfg, resume=a.resume)
+    print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}; then: lipsound2 train CACHE --model {a.model} --init-decoder {out/'best.pt'}")
     return 0
 
 # %% ../nbs/10_cli.ipynb #2e4cb8de
@@ -133,18 +180,25 @@ def cmd_unpack(a) -> int:
 
 # %% ../nbs/10_cli.ipynb #4f0d5b0d
 def _outputs(inp:Path, out:Path) -> list[tuple[Path, Path]]:
-    "Pairs (video, wav): a video to a .wav file, or a folder of videos to a folder of .wav files."
+    """Pairs (video, wav): a video to a .wav file, or a folder of videos to a folder of .wav files, named apart
+    (`corpora.unique_names`: `clip.mp4` and `clip.mkv` give `clip.mp4.wav` and `clip.mkv.wav`). Exits on an output
+    that is an audio or video file name other than .wav, or a folder where a .wav file is meant."""
     from lipsound2.video import VIDEO_EXTS
-    vids = _files(inp, VIDEO_EXTS)
+    from lipsound2.audio import AUDIO_EXTS
+    from lipsound2.corpora import unique_names
+    vids, sfx = _files(inp, VIDEO_EXTS), out.suffix.lower()
+    if sfx in AUDIO_EXTS + VIDEO_EXTS and sfx != '.wav' and not out.is_dir():
+        sys.exit(f"lipsound2: cannot write '{out}': speak writes .wav files; give a .wav file name or a folder")
     if inp.is_dir():
-        if out.suffix.lower() == '.wav': sys.exit(f"lipsound2: a folder of videos needs an output folder, not '{out}'")
-        return [(v, out/v.relative_to(inp).with_suffix('.wav')) for v in vids]
-    return [(inp, out if out.suffix.lower() == '.wav' else out/f'{inp.stem}.wav')]
+        if sfx == '.wav' and not out.is_dir(): sys.exit(f"lipsound2: a folder of videos needs an output folder, not '{out}'")
+        return [(v, out/f'{n}.wav') for v, n in zip(vids, unique_names(vids, inp))]
+    if sfx == '.wav' and out.is_dir(): sys.exit(f"lipsound2: '{out}' is a folder: give a .wav file name, or a folder name without .wav")
+    return [(inp, out if sfx == '.wav' else out/f'{inp.stem}.wav')]
 
 def _pipeline(a):
     "The `LipSound2Pipeline` of the inference options (`--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`)."
     from lipsound2.inference import LipSound2Pipeline
-    return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, seed=a.seed)
+    return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model, seed=a.seed)
 
 def cmd_speak(a) -> int:
     "Turn silent face videos into speech with LipSound2 and a vocoder; optional mel/attention figures."
@@ -218,7 +272,8 @@ def _inference_options() -> argparse.ArgumentParser:
     "Parent parser: `--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`."
     from lipsound2.synthesis import available_vocoders
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument('--checkpoint', default=None, help="LipSound2 checkpoint (default: the shipped GRID s1 model)")
+    p.add_argument('--model', choices=['lipsound2', 'nar'], default=None, help="which shipped model to use without --checkpoint (default: the best one, see README)")
+    p.add_argument('--checkpoint', default=None, help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
     p.add_argument('--vocoder', choices=available_vocoders(), default='griffinlim', help="mel spectrogram to waveform")
     p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None, help="the vocoder's checkpoint, for vocoders with weights")
     p.add_argument('--device', default='cpu', help="torch device for the model and vocoder, e.g. cuda")
@@ -233,9 +288,15 @@ def _recogniser_options() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/10_cli.ipynb #1efee3f6
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    "Shows an option's default unless its help already states it or there is none."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        return h if 'default' in h or action.default is None or action.default is False or action.default == argparse.SUPPRESS else super()._get_help_string(action)
+
 def get_parser() -> argparse.ArgumentParser:
     "The `lipsound2` argument parser with one sub-parser per command."
-    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    fmt = dict(formatter_class=_Help)
     p = argparse.ArgumentParser('lipsound2', description="LipSound2: silent face video to speech and text.", **fmt)
     p.add_argument('--version', action='version', version=f'lipsound2 {__version__}')
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -249,21 +310,30 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('--limit', type=int, default=0, help="only the first N utterances (0: all)")
     s.add_argument('--figure', default=None, help="preview PNG path (default CACHE/preview.png; 'none' for no figure)")
     s.set_defaults(func=cmd_prepare)
-    s = sub.add_parser('train', help="train, resume or fine-tune LipSound2 on a prepared cache", **fmt)
+    model_opts = argparse.ArgumentParser(add_help=False)
+    model_opts.add_argument('--model', choices=['lipsound2', 'nar'], default='lipsound2', help="LipSound2 (the paper's) or the non-autoregressive model")
+    model_opts.add_argument('--config', choices=['default', 'small', 'tiny'], default=None,
+                            help="config preset of the model: default = paper-like sizes for a GPU; small = CPU (the shipped GRID models); tiny = tests (default: small)")
+    model_opts.add_argument('--recipe', choices=['default', 'paper', 'grid_cpu', 'nar_cpu'], default=None, help="TrainConfig preset the options below override (default: default)")
+    model_opts.add_argument('--set', action='append', metavar='FIELD=VALUE', help="override a field of the model's config preset, e.g. --set decoder_dim=768 (repeatable)")
+    model_opts.add_argument('--resume', action='store_true', help="continue the run in --out from last.pt")
+    _train_options(model_opts)
+    s = sub.add_parser('train', parents=[model_opts], help="train, resume or fine-tune a video-to-speech model on a prepared cache", **fmt)
     s.add_argument('cache', help="cache made by `lipsound2 prepare`")
     s.add_argument('--out', default='runs/lipsound2', help="run folder: last.pt, best.pt, alignments/, history.json")
-    s.add_argument('--config', choices=['default', 'small', 'tiny'], default=None,
-                   help="LipSound2Config preset: default = paper-like sizes for a GPU; small = CPU (the shipped GRID model); tiny = tests (default: small)")
-    s.add_argument('--recipe', choices=['default', 'paper', 'grid_cpu'], default=None, help="TrainConfig preset the options below override (default: default)")
-    s.add_argument('--set', action='append', metavar='FIELD=VALUE', help="override a LipSound2Config field of the preset, e.g. --set decoder_dim=768 (repeatable)")
     s.add_argument('--split', default=None, help="split CSV (default: the split recorded in the cache)")
-    s.add_argument('--resume', action='store_true', help="continue the run in --out from last.pt")
     s.add_argument('--init-from', default=None, help="pre-trained checkpoint to fine-tune")
+    s.add_argument('--init-decoder', default=None, help="audio pre-training checkpoint (`pretrain-audio`) to start the decoder from")
     s.add_argument('--preload', action='store_true', help="hold the whole cache in memory")
     s.add_argument('--threads', type=int, default=None, help="torch CPU threads")
     s.add_argument('--num-workers', type=int, default=None, help="DataLoader worker processes (default: fastai's, one per core; 0 with --preload)")
-    _train_options(s)
     s.set_defaults(func=cmd_train)
+    s = sub.add_parser('pretrain-audio', parents=[model_opts], help="pre-train a model's decoder on audio only", **fmt)
+    s.add_argument('--cache', default=None, help="a prepared cache: its training-split audio is used")
+    s.add_argument('--split', default=None, help="split CSV for --cache (default: the split recorded in the cache)")
+    s.add_argument('--audio', action='append', help="a folder of recordings (.wav, .flac, ...; repeatable)")
+    s.add_argument('--out', default='runs/pretrain-audio', help="run folder: last.pt, best.pt, history.json")
+    s.set_defaults(func=cmd_pretrain_audio)
     s = sub.add_parser('pack', help="one compact file from a cache, to copy it to a GPU machine", **fmt)
     s.add_argument('cache'); s.add_argument('pack', help="file to write")
     s.add_argument('--split', default=None, help="split CSV: pack only its utterances")
@@ -296,10 +366,22 @@ def get_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_read)
     return p
 
+def _one_line_warnings():
+    "Show warnings raised in lipsound2's own code as one line, `lipsound2: warning: ...` (not file, line and source)."
+    import warnings, lipsound2
+    if getattr(warnings.showwarning, 'one_line', False): return
+    pkg, show = str(Path(lipsound2.__file__).parent), warnings.showwarning
+    def _show(message, category, filename, lineno, file=None, line=None):
+        if str(filename).startswith(pkg): print(f"lipsound2: warning: {message}", file=sys.stderr)
+        else: show(message, category, filename, lineno, file, line)
+    _show.one_line = True
+    warnings.showwarning = _show
+
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `lipsound2` command: runs a subcommand; an error about the input is one line on stderr and exit status 1."
     from lipsound2.core import LipSound2Error
     a = get_parser().parse_args(argv)
+    _one_line_warnings()
     try: return a.func(a) or 0
     except LipSound2Error as e:
         print(f"lipsound2: {e}", file=sys.stderr)

@@ -207,9 +207,12 @@ class TrainConfig(Config):
     free_running:bool=True         # measure `mse_free` on validation and keep the best model by it (else by validation loss)
     mixed_precision:str='auto'     # GPU autocast: 'auto' (bf16 where supported, else fp16), 'bf16', 'fp16' or 'off'; CPU: always off
     fp16_checkpoints:bool=False    # store weights as float16 (half the size)
+    time_mask:float=0.0            # zero a random span of up to this fraction of each training video (augmentation; ours)
+    max_minutes:float=0.0          # stop after the epoch in which this much CPU time was spent (0: no limit)
     PRESETS: ClassVar[dict] = dict(
         paper=dict(teacher_forcing=1.0, guided_attention=0.0),                      # the paper's loss and teacher forcing only
-        grid_cpu=dict(epochs=30, teacher_forcing=0.5, guided_attention=1.0, fp16_checkpoints=True))  # the shipped GRID s1 run
+        grid_cpu=dict(epochs=30, teacher_forcing=0.5, guided_attention=1.0, fp16_checkpoints=True),  # the shipped GRID s1 run
+        nar_cpu=dict(epochs=40, lr=2e-3, wd=1e-2, schedule='flat_cos', time_mask=0.1, fp16_checkpoints=True))  # the non-autoregressive model on CPU
 
     def __post_init__(self):
         super().__post_init__()
@@ -217,5 +220,6 @@ class TrainConfig(Config):
         if not self.lr > 0: raise ValueError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.teacher_forcing <= 1: raise ValueError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
         if self.schedule not in ('one_cycle', 'flat_cos'): raise ValueError(f"schedule must be 'one_cycle' or 'flat_cos', not {self.schedule!r}")
+        if not 0 <= self.time_mask < 1: raise ValueError(f"time_mask must be in [0, 1), got {self.time_mask}")
         if self.mixed_precision not in ('auto', 'bf16', 'fp16', 'off'):
             raise ValueError(f"mixed_precision must be 'auto', 'bf16', 'fp16' or 'off', not {self.mixed_precision!r}")

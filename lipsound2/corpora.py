@@ -5,6 +5,7 @@
 # %% ../nbs/00e_corpora.ipynb #79c0ba32
 from __future__ import annotations
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from .core import LipSound2Error, data_root
@@ -12,8 +13,8 @@ from .audio import AUDIO_EXTS
 from .video import VIDEO_EXTS
 
 # %% auto #0
-__all__ = ['GRID_SLOTS', 'Utterance', 'is_grid_sentence', 'read_align', 'read_align_span', 'read_grid', 'grid_split',
-           'read_folder', 'read_corpus']
+__all__ = ['GRID_SLOTS', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence', 'read_align', 'read_align_span',
+           'read_grid', 'grid_split', 'read_folder', 'read_corpus']
 
 # %% ../nbs/00e_corpora.ipynb #9a49bbfc
 @dataclass
@@ -26,6 +27,26 @@ class Utterance:
     speaker:str|None=None
     split:str|None=None
     align:Path|None=None  # word timings (GRID), for `read_align_span`
+
+# %% ../nbs/00e_corpora.ipynb #81a0eb01
+class CorpusError(LipSound2Error, ValueError):
+    "A corpus folder is missing, is a file, or holds files whose utterance ids would collide; the message names them."
+
+# %% ../nbs/00e_corpora.ipynb #124fa67d
+def unique_names(paths:list[Path], # files under `root`
+                 root:str|Path, # the folder they were found in
+                 sep:str='/') -> list[str]: # joins folder names: '/' mirrors the folders, '__' makes file names
+    """One name per file, telling all apart: its path under `root` without suffix (`spkA/clip`), keeping the suffix
+    (`spkA/clip.mkv`) where files differ only in it. Raises `CorpusError` naming both files if two names still collide."""
+    rel = [Path(p).relative_to(root) for p in paths]
+    base = [sep.join(r.with_suffix('').parts) for r in rel]
+    n = Counter(base)
+    names = [sep.join(r.parts) if n[b] > 1 else b for r, b in zip(rel, base)]
+    seen = {}
+    for p, name in zip(paths, names):
+        if name in seen: raise CorpusError(f"'{seen[name]}' and '{p}' would both be named '{name}': rename one of them")
+        seen[name] = p
+    return names
 
 # %% ../nbs/00e_corpora.ipynb #5a4c7661
 GRID_SLOTS = (('bin', 'lay', 'place', 'set'), ('blue', 'green', 'red', 'white'), ('at', 'by', 'in', 'with'),
@@ -55,9 +76,11 @@ def read_align_span(path:str|Path) -> tuple[float, float]:
 def read_grid(root:str|Path, prefer:str='video') -> list[Utterance]:
     """GRID utterances under `root` (one folder per speaker, or a speaker folder itself). `prefer='video'` takes the
     silent `video/*.mp4` with `audio/*.flac`; `'mpg'` the original `.mpg` (audio in the track) where present.
-    Splits come from the speaker's `manifest.csv` when there is one."""
+    Splits come from the speaker's `manifest.csv` when there is one. Ids: the sentence code (`bbaf2n`) when one speaker
+    is read, `<speaker>_<code>` (`s1_bbaf2n`) when several are."""
     root = Path(root)
     spk_dirs = [root] if (root/'align').exists() else sorted(d for d in root.iterdir() if (d/'align').exists())
+    prefix = len(spk_dirs) > 1
     utts = []
     for sd in spk_dirs:
         splits = {}
@@ -70,7 +93,7 @@ def read_grid(root:str|Path, prefer:str='video') -> list[Utterance]:
             elif mp4.exists(): video, audio = mp4, sd/'audio'/f'{u}.flac'
             elif mpg.exists(): video, audio = mpg, None
             else: continue
-            utts.append(Utterance(u, video, audio if audio is not None and audio.exists() else None,
+            utts.append(Utterance(f'{sd.name}_{u}' if prefix else u, video, audio if audio is not None and audio.exists() else None,
                                   read_align(al), sd.name, splits.get(u), al))
     return utts
 
@@ -90,17 +113,19 @@ def grid_split(split:str, # a `manifest.csv` split: 'train', 'val', 'test' or 'e
 
 # %% ../nbs/00e_corpora.ipynb #946af7f7
 def read_folder(root:str|Path) -> list[Utterance]:
-    "Every video under `root` (recursively), with a same-named audio file and `.txt` transcript when present."
+    "Every video under `root` (recursively), with a same-named audio file and `.txt` transcript when present. Raises `CorpusError` when ids collide."
+    vids = sorted(p for p in Path(root).rglob('*') if p.suffix.lower() in VIDEO_EXTS)
     utts = []
-    for v in sorted(p for p in Path(root).rglob('*') if p.suffix.lower() in VIDEO_EXTS):
+    for v, uid in zip(vids, unique_names(vids, root, '__')):
         audio = next((v.with_suffix(e) for e in AUDIO_EXTS if v.with_suffix(e).exists()), None)
         txt = v.with_suffix('.txt')
-        utts.append(Utterance(v.stem, v, audio, txt.read_text().strip() if txt.exists() else None, v.parent.name))
+        utts.append(Utterance(uid, v, audio, txt.read_text().strip() if txt.exists() else None, v.parent.name))
     return utts
 
 def read_corpus(root:str|Path) -> list[Utterance]:
-    "GRID layout when `root` (or its sub-folders) holds `align/`, else a plain folder of videos. Raises `FileNotFoundError`."
+    "GRID layout when `root` (or its sub-folders) holds `align/`, else a plain folder of videos. Raises `CorpusError` for a missing folder or a file."
     root = Path(root)
-    if not root.exists(): raise FileNotFoundError(f"'{root}': no such corpus folder")
+    if not root.exists(): raise CorpusError(f"'{root}': no such corpus folder")
+    if not root.is_dir(): raise CorpusError(f"'{root}' is a file, not a corpus folder: give the folder that holds the videos")
     is_grid = (root/'align').exists() or any((d/'align').exists() for d in root.iterdir() if d.is_dir())
     return read_grid(root) if is_grid else read_folder(root)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/00f_data.ipynb #b688f9ce
 from __future__ import annotations
-import os, json, csv, time
+import os, json, csv, time, warnings, zipfile
+from collections import Counter
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing as mp
@@ -14,16 +15,16 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import atomic_path, atomic_torch_save, atomic_write_text
+from .core import LipSound2Error, atomic_path, atomic_torch_save, atomic_write_text
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError
 from .video import FaceLandmarker, preprocess_utterance, crops_to_video
 from .corpora import Utterance
 
 # %% auto #0
-__all__ = ['PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split', 'load_split',
-           'check_cache_config', 'prepare', 'load_cached', 'cached_ids', 'LipDataset', 'collate_lip', 'SortedLipDL',
-           'get_dls', 'pack_cache', 'unpack_cache']
+__all__ = ['CACHE_KEYS', 'PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split', 'load_split',
+           'CacheError', 'check_cached', 'check_cache_config', 'prepare', 'load_cached', 'cached_meta', 'cached_ids',
+           'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'get_dls', 'pack_cache', 'unpack_cache']
 
 # %% ../nbs/00f_data.ipynb #d6408a1d
 def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
@@ -52,6 +53,22 @@ def save_split(split:dict[str,str], path:str|Path):
 def load_split(path:str|Path) -> dict[str,str]:
     "Read a split CSV written by `save_split`."
     with open(path, newline='') as f: return {r['utt_id']: r['split'] for r in csv.DictReader(f)}
+
+# %% ../nbs/00f_data.ipynb #7752f125
+class CacheError(LipSound2Error, ValueError):
+    "A cache folder or file cannot be used; the message names it and says what to do (usually: run `lipsound2 prepare` again)."
+
+CACHE_KEYS = ('crops', 'mel', 'boxes', 'meta')  # the arrays of one cache file
+
+def check_cached(path:str|Path) -> str|None:
+    "What is wrong with the cache file `path` (damaged, truncated, not one of ours), or None when it reads back whole."
+    try:
+        with zipfile.ZipFile(path) as z:
+            missing = [k for k in CACHE_KEYS if f'{k}.npy' not in z.namelist()]
+            if missing: return f"not a lipsound2 cache file (it has no {', '.join(missing)})"
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e: return f"damaged ({type(e).__name__}: {e})"
+    return f"damaged (bad CRC in {bad})" if bad else None
 
 # %% ../nbs/00f_data.ipynb #bf17b85a
 _WORKER = {}
@@ -87,14 +104,21 @@ def check_cache_config(cache_dir:str|Path, cfg:PrepConfig) -> None:
 # %% ../nbs/00f_data.ipynb #60952ea3
 def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(), n_workers:int|None=None,
             progress:bool=True) -> dict:
-    """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones.
-    Returns dict(done, skipped, failed={utt_id: message}, frames, seconds); failures are also written to
-    `failures.json`. A bad utterance never stops the run."""
+    """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones and
+    making damaged ones again (`check_cached`). Returns dict(done, skipped, failed={utt_id: message}, damaged={utt_id:
+    what was wrong}, frames, seconds); failures are also written to `failures.json`. A bad utterance never stops the run.
+    Raises `CacheError` when two utterances share an id."""
+    dup = [i for i, n in Counter(u.utt_id for u in utts).items() if n > 1]
+    if dup:
+        a, b = [u.video for u in utts if u.utt_id == dup[0]][:2]
+        raise CacheError(f"'{a}' and '{b}' have the same utterance id {dup[0]!r}: one cache file cannot hold both")
     cache_dir = Path(cache_dir); cache_dir.mkdir(parents=True, exist_ok=True)
     check_cache_config(cache_dir, cfg)
-    todo = [u for u in utts if not (cache_dir/f'{u.utt_id}.npz').exists()]
+    have = {u.utt_id for u in utts if (cache_dir/f'{u.utt_id}.npz').exists()}
+    damaged = {i: w for i in sorted(have) if (w := check_cached(cache_dir/f'{i}.npz'))}
+    todo = [u for u in utts if u.utt_id not in have or u.utt_id in damaged]
     n_workers = min(n_workers or os.cpu_count() or 1, max(1, len(todo)))
-    res = dict(done=0, skipped=len(utts)-len(todo), failed={}, frames=0, seconds=0.0)
+    res = dict(done=0, skipped=len(utts)-len(todo), failed={}, damaged=damaged, frames=0, seconds=0.0)
     t0 = time.perf_counter()
     if todo:
         if n_workers == 1:
@@ -117,29 +141,51 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
     return res
 
 # %% ../nbs/00f_data.ipynb #b76886f9
+def _read_cached(cache_dir:str|Path, utt_id:str, keys:tuple=CACHE_KEYS) -> dict:
+    "The arrays `keys` of one cache file; `CacheError` naming the file when it is missing or cannot be read."
+    p = Path(cache_dir)/f'{utt_id}.npz'
+    if not p.exists(): raise CacheError(f"'{p}': no such cached utterance; run `lipsound2 prepare` for it")
+    try:
+        with np.load(p) as z: return {k: z[k] for k in keys}
+    except Exception as e:  # BadZipFile (CRC, truncation), KeyError, ValueError (not an npz): all mean a damaged file
+        raise CacheError(f"'{p}' is damaged ({type(e).__name__}: {e}); run `lipsound2 prepare` again to make it anew") from None
+
 def load_cached(cache_dir:str|Path, utt_id:str) -> dict:
-    "One cached utterance: dict(crops `(T, S, S, 3)` uint8, mel `(n_mels, T_mel)` float32, boxes `(T, 3)`, meta dict)."
-    with np.load(Path(cache_dir)/f'{utt_id}.npz') as z:
-        return dict(crops=z['crops'], mel=z['mel'].astype(np.float32), boxes=z['boxes'], meta=json.loads(str(z['meta'])))
+    "One cached utterance: dict(crops `(T, S, S, 3)` uint8, mel `(n_mels, T_mel)` float32, boxes `(T, 3)`, meta dict). Raises `CacheError` naming a missing or damaged file."
+    z = _read_cached(cache_dir, utt_id)
+    return dict(crops=z['crops'], mel=z['mel'].astype(np.float32), boxes=z['boxes'], meta=json.loads(str(z['meta'])))
+
+def cached_meta(cache_dir:str|Path, utt_id:str) -> dict:
+    "The metadata (transcript, speaker, split, source files) of one cached utterance, without reading its arrays. Raises `CacheError`."
+    return json.loads(str(_read_cached(cache_dir, utt_id, ('meta',))['meta']))
 
 def cached_ids(cache_dir:str|Path) -> list[str]:
     "Ids of the utterances finished in `cache_dir` (an unfinished write is a hidden `.<id>.tmp<pid>.npz`, left out)."
     return sorted(p.stem for p in Path(cache_dir).glob('*.npz') if not p.name.startswith('.'))
 
 # %% ../nbs/00f_data.ipynb #c01b5bcd
+def _leave_out(cache_dir:Path, damaged:dict, total:int, fail:bool=False):
+    "Warn (or, with `fail`, raise `CacheError`) that the `damaged` `{utt_id: what is wrong}` of `total` cache files are left out."
+    eg = '; '.join(f"'{Path(cache_dir)/u}.npz' is {w}" for u, w in list(damaged.items())[:3])
+    msg = f"{len(damaged)} of {total} cache files cannot be read: {eg}; run `lipsound2 prepare` again to make them anew"
+    if fail: raise CacheError(msg)
+    warnings.warn(msg + " (left out)")
+
 class LipDataset(torch.utils.data.Dataset):
     "Cached utterances as `(video (C, T, H, W) float32 in [0, 1], mel (n_mels, T_mel) float32)` pairs."
     def __init__(self, cache_dir:str|Path, utt_ids:list[str], img_size:int|None=None, # resize crops to this side
                  gray:bool=False, # one luminance channel instead of RGB
                  preload:bool=False): # read every item into memory once (uint8 crops), for small corpora
-        self.cache_dir, self.ids, self.img_size, self.gray = Path(cache_dir), list(utt_ids), img_size, gray
-        missing = [u for u in self.ids if not (self.cache_dir/f'{u}.npz').exists()]
-        if missing: raise FileNotFoundError(f"{len(missing)} utterances are not in '{cache_dir}', e.g. {missing[:3]}; run `lipsound2 prepare`")
+        self.cache_dir, self.img_size, self.gray = Path(cache_dir), img_size, gray
+        missing = [u for u in utt_ids if not (self.cache_dir/f'{u}.npz').exists()]
+        if missing: raise CacheError(f"{len(missing)} utterances are not in '{cache_dir}', e.g. {missing[:3]}; run `lipsound2 prepare`")
+        damaged = {u: w for u in utt_ids if (w := check_cached(self.cache_dir/f'{u}.npz'))}
+        self.ids = [u for u in utt_ids if u not in damaged]
+        if damaged: _leave_out(self.cache_dir, damaged, len(utt_ids), fail=not self.ids)
         self.lengths = [self._n_frames(u) for u in self.ids]
         self._mem = {u: self._load(u) for u in self.ids} if preload else None
 
-    def _n_frames(self, u):
-        with np.load(self.cache_dir/f'{u}.npz') as z: return int(z['boxes'].shape[0])
+    def _n_frames(self, u): return int(_read_cached(self.cache_dir, u, ('boxes',))['boxes'].shape[0])
 
     def _load(self, u):
         it = load_cached(self.cache_dir, u)
@@ -175,16 +221,41 @@ class SortedLipDL(DataLoader):
         return [int(i) for b in order for i in batches[b]]
 
 # %% ../nbs/00f_data.ipynb #7351ddd1
+def default_split(ids:list[str], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
+    "A seeded train/val/test split of `ids` (`speaker_dependent_split` over one speaker) with at least one 'val' id when there are two or more."
+    split = speaker_dependent_split([Utterance(u, None) for u in sorted(ids)], valid_pct, test_pct, seed)
+    if len(split) > 1 and 'val' not in split.values(): split[min(u for u, s in split.items() if s == 'train')] = 'val'
+    return split
+
+def _recorded_split(cache_dir:str|Path) -> dict[str,str]:
+    "`{utt_id: split}` recorded in the cache files (damaged ones left out, with a warning), else `default_split`."
+    split, damaged, ids = {}, {}, cached_ids(cache_dir)
+    for u in ids:
+        try: split[u] = cached_meta(cache_dir, u).get('split')
+        except CacheError: damaged[u] = check_cached(Path(cache_dir)/f'{u}.npz') or 'unreadable'
+    if damaged: _leave_out(cache_dir, damaged, len(ids), fail=not split)
+    if any(split.values()): return {u: s for u, s in split.items() if s}
+    split = default_split(list(split))
+    n = Counter(split.values())
+    print(f"'{cache_dir}' records no split: using a default split by id (seed 42): {n['train']} train, {n['val']} val, {n['test']} test")
+    return split
+
+# %% ../nbs/00f_data.ipynb #62af650c
 def get_dls(cache_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=16, img_size:int|None=None,
             gray:bool=False, preload:bool=False, train:str='train', valid:str='val', device=None, **kw) -> DataLoaders:
     """fastai `DataLoaders` over a cache. `split`: `{utt_id: name}`, a split CSV, or None to use the split recorded in
-    each cached utterance. Batches: `(video (B, C, T, H, W), video_lens (B,), mel (B, n_mels, T_mel), mel_lens (B,))`, n_inp=2."""
-    if split is None: split = {u: load_cached(cache_dir, u)['meta'].get('split') for u in cached_ids(cache_dir)}
+    each cached utterance, or when none is recorded (a plain folder of videos) `default_split`, announced in one line.
+    Batches: `(video (B, C, T, H, W), video_lens (B,), mel (B, n_mels, T_mel), mel_lens (B,))`, n_inp=2.
+    Raises `CacheError` for a folder that is not a cache, `ValueError` for an empty split."""
+    if not (Path(cache_dir)/'config.json').exists():
+        raise CacheError(f"'{cache_dir}' is not a lipsound2 cache (no config.json): make one with `lipsound2 prepare CORPUS {cache_dir}`")
+    if split is None: split = _recorded_split(cache_dir)
     elif not isinstance(split, dict): split = load_split(split)
     dls = []
     for name, shuffle in ((train, True), (valid, False)):
-        ds = LipDataset(cache_dir, sorted(u for u, s in split.items() if s == name), img_size, gray, preload)
-        if not len(ds): raise ValueError(f"split {name!r} is empty in '{cache_dir}'")
+        ids = sorted(u for u, s in split.items() if s == name)
+        if not ids: raise ValueError(f"split {name!r} is empty in '{cache_dir}'")
+        ds = LipDataset(cache_dir, ids, img_size, gray, preload)
         dls.append(SortedLipDL(ds, ds.lengths, bs=bs, shuffle=shuffle, drop_last=False, device=device, **kw))
     res = DataLoaders(*dls, device=device)
     res.n_inp = 2

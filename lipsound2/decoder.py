@@ -116,7 +116,8 @@ class Postnet(nn.Module):
                           nn.BatchNorm1d(o), *([nn.Tanh()] if k < n_layers - 1 else []), nn.Dropout(dropout))
             for k, (i, o) in enumerate(zip(dims[:-1], dims[1:])))
 
-    def forward(self, mel):
+    def forward(self, mel:torch.Tensor, # (B, n_mels, T)
+                keep:torch.Tensor|None=None): # (B, 1, T) bool: zero the padded frames before every layer (batch-independent output)
         x = mel
-        for layer in self.layers: x = layer(x)
+        for layer in self.layers: x = layer(x if keep is None else x * keep)
         return x

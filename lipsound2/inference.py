@@ -11,12 +11,13 @@ import numpy as np
 import torch
 from .config import PrepConfig
 from .core import LipSound2Error, atomic_path, resolve_weights
-from .model import LipSound2
+from torch import nn
+from .model import LipSound2, load_checkpoint
 from .synthesis import Vocoder, get_vocoder
 
 # %% auto #0
-__all__ = ['DEFAULT_RECOGNISER', 'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech', 'crops_to_speech', 'LipSound2Pipeline',
-           'LipReader', 'evaluate_speech']
+__all__ = ['SHIPPED_MODELS', 'DEFAULT_MODEL', 'DEFAULT_RECOGNISER', 'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech',
+           'crops_to_speech', 'LipSound2Pipeline', 'LipReader', 'evaluate_speech']
 
 # %% ../nbs/09_inference.ipynb #58036e48
 @dataclass
@@ -25,7 +26,7 @@ class Speech:
     wav:torch.Tensor         # (samples,) float32 in [-1, 1]
     sample_rate:int          # Hz
     mel:torch.Tensor         # (n_mels, T_mel) natural-log mel spectrogram
-    alignment:torch.Tensor   # (decoder steps, T_video) attention weights
+    alignment:torch.Tensor|None  # (decoder steps, T_video) attention weights; None for a model without attention
     source:Path|None=None    # the video it came from
 
     @property
@@ -39,15 +40,21 @@ class Speech:
         with atomic_path(path) as tmp: sf.write(tmp, self.wav.numpy(), self.sample_rate, subtype='PCM_16')
         return Path(path)
 
+# %% ../nbs/09_inference.ipynb #e1efd558
+SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
+DEFAULT_MODEL = 'lipsound2'                               # what `speak`, `read` and `evaluate` use by default
+
 # %% ../nbs/09_inference.ipynb #91e1cebb
 def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
-    "A figure: the generated mel spectrogram (time in seconds) beside the attention alignment (decoder steps x video frames)."
+    "A figure: the generated mel spectrogram (time in seconds) beside the attention alignment (decoder steps x video frames), if any."
     import matplotlib.pyplot as plt
     from lipsound2.audio import plot_mel
     from lipsound2.config import MelConfig
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw=dict(width_ratios=[2, 1]))
+    if speech.alignment is None: fig, a1 = plt.subplots(figsize=(8, 3))
+    else: fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw=dict(width_ratios=[2, 1]))
     plot_mel(speech.mel, ax=a1, title=title or 'generated mel spectrogram',
              cfg=MelConfig(sample_rate=speech.sample_rate, hop_length=hop_length))
+    if speech.alignment is None: fig.tight_layout(); return fig
     im = a2.imshow(speech.alignment.T, origin='lower', aspect='auto', cmap='viridis', interpolation='none')
     a2.set_xlabel('decoder step'); a2.set_ylabel('video frame'); a2.set_title('attention alignment', fontsize=9)
     fig.colorbar(im, ax=a2)
@@ -56,7 +63,7 @@ def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
 
 # %% ../nbs/09_inference.ipynb #823205b7
 def crops_to_speech(crops:list, # face crops `(T, S, S, 3)` uint8, one array per clip, all the same T
-                    model:LipSound2, # in eval mode
+                    model:nn.Module, # a video-to-speech model (`LipSound2`, `NARVideoToSpeech`) in eval mode
                     vocoder:Vocoder,
                     seed:int=0) -> list[Speech]: # seeds the prenet dropout kept at inference (Tacotron 2)
     "Speech for each clip of one batch (see above); the model runs on its own device, the vocoder on its own."
@@ -69,10 +76,10 @@ def crops_to_speech(crops:list, # face crops `(T, S, S, 3)` uint8, one array per
     torch.manual_seed(seed)
     mel, mlens, align = model.infer(video.to(dev), vlens.to(dev))
     out = []
-    for m, n, a, t in zip(mel, mlens, align, vlens):
+    for i, (m, n, t) in enumerate(zip(mel, mlens, vlens)):
         m = m[:, :int(n)].float().cpu()
-        steps = -(-int(n) // c.frames_per_step)
-        out.append(Speech(vocoder(m), vocoder.sample_rate, m, a[:steps, :int(t)].float().cpu()))
+        a = None if align is None else align[i, :-(-int(n) // c.frames_per_step), :int(t)].float().cpu()
+        out.append(Speech(vocoder(m), vocoder.sample_rate, m, a))
     return out
 
 # %% ../nbs/09_inference.ipynb #858176a8
@@ -96,17 +103,20 @@ class LipSound2Pipeline:
         self._landmarker = None
 
     @classmethod
-    def from_pretrained(cls, path:str|Path|None=None, # LipSound2 checkpoint or shipped name; None: the shipped GRID s1 model
+    def from_pretrained(cls, path:str|Path|None=None, # checkpoint (any video-to-speech model) or shipped name; None: `model`'s shipped one
                         device:str='cpu', # where the model runs
                         vocoder:str='griffinlim', # a name from `available_vocoders()`
                         vocoder_path:str|Path|None=None, # the vocoder's weights, for vocoders that have them
+                        model:str|None=None, # with no `path`: the shipped model of this kind (`SHIPPED_MODELS`); None: `DEFAULT_MODEL`
                         **kw): # `seed`, `batch_size`, `prep`
-        "The pipeline of a checkpoint (see `LipSound2.from_pretrained`) with the named vocoder on `device`."
-        model = LipSound2.from_pretrained(path, map_location=device)
+        "The pipeline of a checkpoint (see `model.load_checkpoint`) with the named vocoder on `device`. Raises `CheckpointError`."
+        if path is None and (model or DEFAULT_MODEL) not in SHIPPED_MODELS:
+            raise LipSound2Error(f"no shipped {model} model; shipped: {', '.join(SHIPPED_MODELS)}")
+        model = load_checkpoint(path or SHIPPED_MODELS[model or DEFAULT_MODEL], map_location=device)
         return cls(model, get_vocoder(vocoder, path=None if vocoder_path is None else str(vocoder_path), device=device), **kw)
 
     def __repr__(self):
-        return (f"LipSound2Pipeline({self.prep.region} crops of {self.prep.crop_size} px -> LipSound2 "
+        return (f"LipSound2Pipeline({self.prep.region} crops of {self.prep.crop_size} px -> {type(self.model).__name__} "
                 f"({self.model.cfg.img_size} px, {sum(p.numel() for p in self.model.parameters()):,} parameters) -> {self.vocoder})")
 
 # %% ../nbs/09_inference.ipynb #fa538474

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_jasper.ipynb #7090251d
 from __future__ import annotations
-import math, time, tarfile, random
+import math, time, tarfile, random, warnings
 from functools import partial
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -25,7 +25,7 @@ from .config import Config
 from .ctc import (VOCAB, BLANK, normalize_text, text_to_ids, ids_to_text, DECODERS, greedy_decode, beam_decode,
                            grammar_decode, wer_cer)
 from .corpora import grid_split, read_align_span, is_grid_sentence
-from .audio import load_audio
+from .audio import load_audio, check_audio, SILENCE_PEAK
 
 # %% auto #0
 __all__ = ['PARAM_COUNTS', 'block_spec', 'JasperConfig', 'JasperFeatures', 'MaskedConv1d', 'ConvBN', 'JasperBlock', 'Jasper',
@@ -135,7 +135,7 @@ class JasperFeatures(nn.Module):
 def _waveform(audio, cfg:JasperConfig, sr:int|None=None) -> torch.Tensor:
     "`(S,)` float32 at `cfg.sample_rate` from a file path (`load_audio`) or a waveform array at `sr` Hz (default: the model's rate)."
     if isinstance(audio, (str, Path)): return load_audio(audio, cfg.sample_rate)
-    wav = torch.as_tensor(np.asarray(audio, dtype=np.float32)).reshape(-1)
+    wav = check_audio(torch.as_tensor(np.asarray(audio, dtype=np.float32)).reshape(-1), 'waveform', sr or cfg.sample_rate)
     return torchaudio.functional.resample(wav, sr, cfg.sample_rate) if (sr or cfg.sample_rate) != cfg.sample_rate else wav
 
 # %% ../nbs/08_jasper.ipynb #b0d2e21a
@@ -365,10 +365,15 @@ def transcribe(wav_or_path, # path to an audio (or video) file, or a waveform `(
                decoder:str='greedy', # 'greedy', 'beam' or 'grammar' (GRID sentences only); see `lipsound2.ctc`
               ) -> str:
     """Text of one utterance. Audio is resampled to the model's rate (16 kHz). Raises `PreprocessingError` (a
-    `ValueError`, from `load_audio`) for missing or unreadable files and `ValueError` for an unknown decoder."""
+    `LipSound2Error` and `ValueError`) naming the file for audio it cannot use: missing, unreadable, empty, NaN, or
+    shorter than one analysis window (`cfg.n_fft` samples, 32 ms); digital silence gives '' and a warning naming the
+    file. `ValueError` for an unknown decoder."""
     if decoder not in DECODERS: raise ValueError(f"decoder must be 'greedy', 'beam' or 'grammar', not '{decoder}'")
     model = load_jasper(model).eval()
-    wav = _waveform(wav_or_path, model.cfg, sr)
+    c, name = model.cfg, wav_or_path if isinstance(wav_or_path, (str, Path)) else 'waveform'
+    wav = check_audio(_waveform(wav_or_path, c, sr), name, c.sample_rate, c.n_fft/c.sample_rate, ' to transcribe')
+    if float(wav.abs().max()) < SILENCE_PEAK:  # per-utterance feature normalisation would blow the silence up into words
+        warnings.warn(f"'{name}': the audio is silent (its peak is below -80 dBFS): no words"); return ''
     dev = next(model.parameters()).device
     x, n = JasperFeatures(model.cfg).to(dev)(wav.to(dev))
     lp, ol = model(x, n)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/04_model.ipynb #2b47b135
 from __future__ import annotations
+import importlib
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -15,12 +16,13 @@ from .encoder import Encoder
 from .decoder import Decoder, Postnet
 
 # %% auto #0
-__all__ = ['DEFAULT_CHECKPOINT', 'LipSound2', 'masked_mse', 'LipSound2Loss', 'upgrade_config', 'checkpoint_config',
-           'checkpoint_prep', 'save_model', 'load_weights', 'load_checkpoint']
+__all__ = ['DEFAULT_CHECKPOINT', 'MODELS', 'LipSound2', 'masked_mse', 'LipSound2Loss', 'register_model', 'model_class',
+           'upgrade_config', 'checkpoint_config', 'checkpoint_prep', 'save_model', 'load_weights', 'load_checkpoint']
 
 # %% ../nbs/04_model.ipynb #71d83c7e
 class LipSound2(nn.Module):
     "LipSound2 lip-to-speech model: face video -> log-mel spectrogram (decoder output, Postnet output) and alignments."
+    kind, config_class = 'lipsound2', LipSound2Config  # checkpoint kind; its config
     def __init__(self, cfg:LipSound2Config=None): # hyper-parameters; the paper-like default if None
         super().__init__()
         self.cfg = cfg = cfg or LipSound2Config()
@@ -71,6 +73,19 @@ class LipSound2Loss(nn.Module):
 
 # %% ../nbs/04_model.ipynb #ecea5883
 DEFAULT_CHECKPOINT = 'lipsound2_grid_s1.pt'  # shipped: the small CPU preset on 48 px mouth crops of GRID s1
+MODELS = {'lipsound2': LipSound2}           # checkpoint kind -> video-to-speech model class
+_LAZY_MODELS = dict(nar='lipsound2.nar', audio_lipsound2='lipsound2.pretraining', audio_nar='lipsound2.pretraining')  # kind -> module registering it
+
+def register_model(cls:type) -> type:
+    "Register a video-to-speech model class under `cls.kind` (it has `config_class`, `cfg`, `infer`); usable as a decorator."
+    MODELS[cls.kind] = cls
+    return cls
+
+def model_class(kind:str, name:str='<dict>') -> type:
+    "The model class of checkpoint kind `kind`; `CheckpointError` naming `name` when it is no video-to-speech model."
+    if kind not in MODELS and kind in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[kind])
+    if kind not in MODELS: raise CheckpointError(f"{name} is a {kind} checkpoint, not a video-to-speech model ({', '.join(sorted({*MODELS, *_LAZY_MODELS}))})")
+    return MODELS[kind]
 
 def upgrade_config(d:dict, # the `config` entry of a LipSound2 checkpoint of version 1
                    prep:dict|None=None) -> dict: # its `prep` entry, whose full mel settings complete the old flat fields
@@ -82,14 +97,15 @@ def upgrade_config(d:dict, # the `config` entry of a LipSound2 checkpoint of ver
     mel.update({('clamp' if k == 'mel_floor' else k): v for k, v in flat.items()})
     return {**d, 'mel': mel}
 
-def checkpoint_config(ck:dict, name:str='<dict>') -> LipSound2Config:
-    "The `LipSound2Config` of a checkpoint dict from `read_checkpoint` (any version); `CheckpointError` naming `name` if it is invalid."
+def checkpoint_config(ck:dict, name:str='<dict>'):
+    "The model config of a checkpoint dict from `read_checkpoint` (any version and kind); `CheckpointError` naming `name` if it is invalid."
+    cls = model_class(ck.get('kind', 'lipsound2'), name)
     try:
-        d = ck['config'] if ck.get('version', 1) >= 2 else upgrade_config(ck['config'], ck.get('prep'))
-        return LipSound2Config.from_dict(d)
-    except (TypeError, ValueError, KeyError) as e: raise CheckpointError(f"{name}: bad LipSound2 config: {e}") from None
+        d = upgrade_config(ck['config'], ck.get('prep')) if cls is LipSound2 and ck.get('version', 1) < 2 else ck['config']
+        return cls.config_class.from_dict(d)
+    except (TypeError, ValueError, KeyError) as e: raise CheckpointError(f"{name}: bad {cls.kind} config: {e}") from None
 
-def checkpoint_prep(ck:dict, cfg:LipSound2Config, name:str='<dict>') -> PrepConfig|None:
+def checkpoint_prep(ck:dict, cfg, name:str='<dict>') -> PrepConfig|None:
     "The preprocessing settings a checkpoint was trained with (None if it records none); `CheckpointError` if they contradict `cfg`."
     if ck.get('prep') is None: return None
     try: prep = PrepConfig.from_dict(ck['prep'])
@@ -100,14 +116,14 @@ def checkpoint_prep(ck:dict, cfg:LipSound2Config, name:str='<dict>') -> PrepConf
     return prep
 
 # %% ../nbs/04_model.ipynb #d04ea142
-def save_model(model:nn.Module, # a `LipSound2`
+def save_model(model:nn.Module, # a registered video-to-speech model (`LipSound2`, ...)
                path:str|Path, # file to write
                precision:str='float32', # 'float16' halves the file
                prep:PrepConfig|None=None, # preprocessing settings of the training data (default: `model.prep`, if any)
                **extra) -> Path: # more entries: tensors, numbers, strings and plain containers only
-    "Save `model` as a LipSound2 checkpoint (see above); returns the path."
+    "Save `model` as a checkpoint of its kind (see above); returns the path."
     prep = prep if prep is not None else getattr(model, 'prep', None)
-    return save_checkpoint(path, 'lipsound2', model.cfg.to_dict(), model.state_dict(), precision,
+    return save_checkpoint(path, model.kind, model.cfg.to_dict(), model.state_dict(), precision,
                            prep=prep.to_dict() if prep is not None else None, **extra)
 
 # %% ../nbs/04_model.ipynb #bc08e561
@@ -115,7 +131,7 @@ def load_weights(model:nn.Module, # a `LipSound2` to load into
                  src, # checkpoint path or a dict from `read_checkpoint`
                  strict_config:bool=True): # refuse any config difference (else only shape mismatches)
     "Load a checkpoint's weights into `model`; raises `CheckpointError` listing the config fields that differ."
-    ck = src if isinstance(src, dict) else read_checkpoint(src, 'lipsound2')
+    ck = src if isinstance(src, dict) else read_checkpoint(src, model.kind)
     name = '<dict>' if isinstance(src, dict) else f"'{src}'"
     diff = checkpoint_config(ck, name).diff(model.cfg)
     diff_txt = ', '.join(f'{k}: checkpoint {a!r} vs model {b!r}' for k, (a, b) in diff.items())
@@ -129,18 +145,19 @@ def load_weights(model:nn.Module, # a `LipSound2` to load into
     return model
 
 def load_checkpoint(path:str|Path|None=None, # checkpoint file or shipped name; None: `DEFAULT_CHECKPOINT`
-                    map_location='cpu'): # device for the model
-    """A `LipSound2` rebuilt from the checkpoint's config with its weights (float32, train mode; call `.eval()` for
+                    map_location='cpu', # device for the model
+                    kind:str|None=None): # the model kind expected; None: any video-to-speech model
+    """The model rebuilt from the checkpoint's config with its weights (float32, train mode; call `.eval()` for
     inference); `model.prep` holds the preprocessing settings it was trained with (None if not recorded).
     Raises `CheckpointError` naming the file."""
     path = resolve_weights(path or DEFAULT_CHECKPOINT)
-    ck = read_checkpoint(path, 'lipsound2', map_location)
-    cfg = checkpoint_config(ck, f"'{path}'")
-    model = load_weights(LipSound2(cfg), ck).to(map_location)
+    ck, name = read_checkpoint(path, kind, map_location), f"'{path}'"
+    cfg = checkpoint_config(ck, name)
+    model = load_weights(model_class(ck['kind'], name)(cfg), ck).to(map_location)
     model.prep = checkpoint_prep(ck, cfg, f"'{path}'")
     return model
 
 @patch(cls_method=True)
 def from_pretrained(cls:LipSound2, path:str|Path|None=None, map_location='cpu'):
-    "The model saved in checkpoint `path` (default: the shipped GRID s1 model); see `load_checkpoint`."
-    return load_checkpoint(path, map_location)
+    "The LipSound2 model saved in checkpoint `path` (default: the shipped GRID s1 model); see `load_checkpoint`."
+    return load_checkpoint(path, map_location, 'lipsound2')

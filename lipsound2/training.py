@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['TeacherForcing', 'guided_attention_loss', 'GuidedAttention', 'mel_metrics', 'FreeRunningMSE', 'LipSound2Checkpoint',
-           'alignment_figure', 'AlignmentFigures', 'lipsound2_splitter', 'lipsound2_learner', 'train']
+           'alignment_figure', 'AlignmentFigures', 'VideoTimeMask', 'TimeBudget', 'v2s_splitter', 'v2s_learner',
+           'model_for', 'train']
 
 # %% ../nbs/05_training.ipynb #4bdfac2b
 import json, math, time
@@ -13,8 +14,9 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 import torch
+from torch import nn
 from fastai.learner import Learner
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.training import GradientClip
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback  # registers the progress bars and `Learner.no_bar`
@@ -29,7 +31,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .config import LipSound2Config, PrepConfig, TrainConfig
 from .core import atomic_write_text, read_checkpoint
 from .attention import plot_alignment
-from .model import LipSound2, LipSound2Loss, masked_mse, save_model, load_weights, checkpoint_config
+from .model import (LipSound2, LipSound2Loss, masked_mse, save_model, load_weights, checkpoint_config, model_class,
+                             MODELS)
+from .nar import NARLoss
 
 # %% ../nbs/05_training.ipynb #84012930
 class TeacherForcing(Callback):
@@ -122,7 +126,7 @@ class LipSound2Checkpoint(Callback):
                  monitor:str='valid_loss'): # recorded value that picks `best.pt`, lower is better (e.g. 'mse_free')
         self.out_dir, self.precision, self.best, self.extra, self.monitor = Path(out_dir), precision, best, extra or {}, monitor
 
-    def before_epoch(self): self._t0 = time.perf_counter()
+    def before_epoch(self): self._t0, self._c0 = time.perf_counter(), time.process_time()
     def before_train(self): self._trained = True
 
     def after_epoch(self):
@@ -134,7 +138,8 @@ class LipSound2Checkpoint(Callback):
         info = dict(epoch=self.epoch, n_epoch=self.n_epoch, losses=vals, monitor=self.monitor,
                     best_score=min(self.best, score if score is not None else math.inf), **self.extra)
         save_model(self.model, self.out_dir/'last.pt', self.precision, opt=_plain(self.opt.state_dict()), **info)
-        _append_history(self.out_dir/'history.json', dict(epoch=self.epoch, **vals, seconds=round(time.perf_counter() - self._t0, 2)))
+        _append_history(self.out_dir/'history.json', dict(epoch=self.epoch, **vals, seconds=round(time.perf_counter() - self._t0, 2),
+                                                            cpu_seconds=round(time.process_time() - self._c0, 2)))
         if score is not None and score < self.best:
             self.best = score
             save_model(self.model, self.out_dir/'best.pt', self.precision, **info)
@@ -164,6 +169,7 @@ class AlignmentFigures(Callback):
     def after_epoch(self):
         if not getattr(self, '_trained', False): return
         self._trained = False
+        if not isinstance(self.model, LipSound2): return  # a non-autoregressive model has no alignment
         dev = next(self.model.parameters()).device
         video, vlens, mel, mlens = to_device(self.dls.valid.one_batch(), dev)
         was = self.model.training; self.model.eval()
@@ -176,9 +182,32 @@ class AlignmentFigures(Callback):
         fig.savefig(self.folder/f'epoch_{self.epoch:03d}.png', dpi=80)
 
 # %% ../nbs/05_training.ipynb #a1b5ec11
-def lipsound2_splitter(model:LipSound2):
-    "Parameter groups `[encoder, decoder + Postnet]`."
-    return [params(model.encoder), params(model.decoder) + params(model.postnet)]
+class VideoTimeMask(Callback):
+    "In training, zero a random span of at most `p` of each utterance's valid video frames (ours)."
+    order = -4  # after TeacherForcing has copied the batch
+    def __init__(self, p:float=0.1): self.p = p
+    def before_batch(self):
+        if not self.training or not self.p: return
+        video, lens = self.xb[0].clone(), self.xb[1]
+        for b, n in enumerate(lens.tolist()):
+            w = int(torch.randint(0, max(1, int(self.p * n)) + 1, ()).item())
+            if w: s = int(torch.randint(0, n - w + 1, ()).item()); video[b, :, s:s + w] = 0
+        self.learn.xb = (video, *self.xb[1:])
+
+class TimeBudget(Callback):
+    "Stop fitting after the epoch in which the process's CPU time since `before_fit` exceeded `minutes` (0: no limit)."
+    order = 70  # after the checkpoint of that epoch is written
+    def __init__(self, minutes:float=0.): self.minutes = minutes
+    def before_fit(self): self._t0 = time.process_time()
+    def after_epoch(self):
+        if self.minutes and time.process_time() - self._t0 > 60 * self.minutes: raise CancelFitException()
+
+# %% ../nbs/05_training.ipynb #fcfb2415
+def v2s_splitter(model:nn.Module):
+    "Parameter groups `[encoder, decoder]`: LipSound2's decoder group holds its Postnet; the other models' is `model.decoder`."
+    if isinstance(model, LipSound2): return [params(model.encoder), params(model.decoder) + params(model.postnet)]
+    dec = set(map(id, model.decoder.parameters()))
+    return [[p for p in model.parameters() if id(p) not in dec], params(model.decoder)]
 
 def _amp_mode(mixed_precision:str):
     "fastai's `amp_mode` for `TrainConfig.mixed_precision`, or None: autocast runs on GPU only."
@@ -186,32 +215,44 @@ def _amp_mode(mixed_precision:str):
     if mixed_precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return mixed_precision
 
-def lipsound2_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)`, n_inp=2
-                      cfg:LipSound2Config=None, # model config (ignored when `model` is given)
-                      model:LipSound2=None, # an existing model (e.g. loaded from a checkpoint)
-                      tcfg:TrainConfig=None, # training settings; default `TrainConfig()`
-                      out_dir:str|Path=None, # checkpoints and alignment figures go here; None: no saving
-                      best:float=math.inf, # best monitored value so far (resuming)
-                      extra:dict=None, # more entries for every checkpoint
-                      cbs:list=None, # more callbacks
-                      **kw): # more `Learner` arguments
-    "A fastai `Learner` for LipSound2 with teacher forcing, Adam (Tacotron 2 settings), clipping, AMP on GPU and checkpoints."
+def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)`, n_inp=2
+                cfg=None, # model config (`LipSound2Config`, `NARConfig`, ...; ignored when `model` is given)
+                model:nn.Module=None, # an existing model (e.g. loaded from a checkpoint)
+                tcfg:TrainConfig=None, # training settings; default `TrainConfig()`
+                out_dir:str|Path=None, # checkpoints and alignment figures go here; None: no saving
+                best:float=math.inf, # best monitored value so far (resuming)
+                extra:dict=None, # more entries for every checkpoint
+                cbs:list=None, # more callbacks
+                **kw): # more `Learner` arguments
+    "A fastai `Learner` for a video-to-speech model (see above): clipping, AMP on GPU, checkpoints, `mse_free` on validation."
     tcfg = tcfg or TrainConfig()
-    model = model if model is not None else LipSound2(cfg or LipSound2Config())
+    model = model if model is not None else model_for(cfg or LipSound2Config())
     # fastai moves batches to the model's device, not the model to the data's: without a device, a GPU would sit idle
     if getattr(dls, 'device', None) is None: dls.to(default_device())
     model.to(dls.device)
-    cb = [TeacherForcing(tcfg.teacher_forcing), GradientClip(tcfg.grad_clip)]
-    if tcfg.guided_attention: cb.append(GuidedAttention(tcfg.guided_attention, tcfg.guided_attention_sigma))
+    ls2 = isinstance(model, LipSound2)
+    cb = [TeacherForcing(tcfg.teacher_forcing)] if ls2 else []
+    cb.append(GradientClip(tcfg.grad_clip))
+    if ls2 and tcfg.guided_attention: cb.append(GuidedAttention(tcfg.guided_attention, tcfg.guided_attention_sigma))
+    if tcfg.time_mask: cb.append(VideoTimeMask(tcfg.time_mask))
+    if tcfg.max_minutes: cb.append(TimeBudget(tcfg.max_minutes))
     amp = _amp_mode(tcfg.mixed_precision)
     if amp: cb.append(MixedPrecision(amp_mode=amp))
     if out_dir is not None:
         cb += [LipSound2Checkpoint(out_dir, 'float16' if tcfg.fp16_checkpoints else 'float32', best, extra,
                                    'mse_free' if tcfg.free_running else 'valid_loss'),
                AlignmentFigures(Path(out_dir)/'alignments')]
-    opt_func = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-6, decouple_wd=False)  # Tacotron 2: torch Adam, L2 weight decay
-    return Learner(dls, model, loss_func=LipSound2Loss(), opt_func=opt_func, lr=tcfg.lr, wd=tcfg.wd, splitter=lipsound2_splitter,
-                   metrics=mel_metrics() + ([FreeRunningMSE()] if tcfg.free_running else []), cbs=cb + list(cbs or []), **kw)
+    # LipSound2: Tacotron 2's torch Adam with L2 weight decay; the others: AdamW
+    opt_func = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-6, decouple_wd=not ls2)
+    return Learner(dls, model, loss_func=LipSound2Loss() if ls2 else NARLoss(), opt_func=opt_func, lr=tcfg.lr, wd=tcfg.wd,
+                   splitter=v2s_splitter, metrics=mel_metrics() + ([FreeRunningMSE()] if tcfg.free_running else []),
+                   cbs=cb + list(cbs or []), **kw)
+
+def model_for(cfg) -> nn.Module:
+    "A new model of the registered kind whose config class `cfg` is (`LipSound2Config` -> `LipSound2`, `NARConfig` -> `NARVideoToSpeech`)."
+    cls = next((c for c in MODELS.values() if isinstance(cfg, c.config_class)), None)
+    if cls is None: raise ValueError(f"no video-to-speech model takes a {type(cfg).__name__}")
+    return cls(cfg)
 
 # %% ../nbs/05_training.ipynb #c13bed14
 def _saved_train_config(ck:dict) -> TrainConfig:
@@ -220,12 +261,12 @@ def _saved_train_config(ck:dict) -> TrainConfig:
     names = set(TrainConfig().to_dict())
     return TrainConfig(**{k: v for k, v in saved.items() if k in names})
 
-def _start(out_dir:Path, cfg, tcfg, resume:bool, init_from):
+def _start(out_dir:Path, cfg, tcfg, resume:bool, init_from, model_cls=None):
     "(model, training settings, start epoch, best monitored score so far, the checkpoint resumed or None)."
     if resume:
         last = out_dir/'last.pt'
         if not last.exists(): raise FileNotFoundError(f"'{last}': nothing to resume (no last.pt in {out_dir})")
-        ck = read_checkpoint(last, 'lipsound2')
+        ck = read_checkpoint(last)
         ck_cfg, saved = checkpoint_config(ck, f"'{last}'"), _saved_train_config(ck)
         if cfg is not None and cfg != ck_cfg:
             raise ValueError(f"resume: the run in '{out_dir}' used another model config; differing fields: {ck_cfg.diff(cfg)}")
@@ -233,35 +274,41 @@ def _start(out_dir:Path, cfg, tcfg, resume:bool, init_from):
         if changed: raise ValueError(f"resume: the run in '{out_dir}' used other training settings (saved, asked): {changed}")
         tcfg = saved if tcfg is None else saved.replace(epochs=tcfg.epochs)
         best = ck.get('best_score', math.inf) if ck.get('monitor') == ('mse_free' if tcfg.free_running else 'valid_loss') else math.inf
-        return load_weights(LipSound2(ck_cfg), ck), tcfg, ck['epoch'] + 1, best, ck
+        return load_weights(model_class(ck['kind'])(ck_cfg), ck), tcfg, ck['epoch'] + 1, best, ck
     if (out_dir/'last.pt').exists():
         raise ValueError(f"'{out_dir}' already holds a run (last.pt): resume it, or train into another folder")
     tcfg = tcfg or TrainConfig()
     if init_from is not None:
-        ck = read_checkpoint(init_from, 'lipsound2')
+        ck = read_checkpoint(init_from)
         cfg = cfg or checkpoint_config(ck, f"'{init_from}'")
-        return load_weights(LipSound2(cfg), ck, strict_config=False), tcfg, 0, math.inf, None
-    return LipSound2(cfg or LipSound2Config()), tcfg, 0, math.inf, None
+        return load_weights((model_cls or model_class(ck['kind']))(cfg), ck, strict_config=False), tcfg, 0, math.inf, None
+    cfg = cfg or LipSound2Config()
+    return (model_cls(cfg) if model_cls else model_for(cfg)), tcfg, 0, math.inf, None
 
 # %% ../nbs/05_training.ipynb #6edbd585
 def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare`)
           out_dir:str|Path, # run folder: last.pt, best.pt, alignments/, history.json
-          cfg:LipSound2Config=None, # model config; default `LipSound2Config()`; with resume/init_from: the checkpoint's
+          cfg=None, # model config (`LipSound2Config`, `NARConfig`); default `LipSound2Config()`; with resume/init_from: the checkpoint's
           tcfg:TrainConfig=None, # training settings; default `TrainConfig()`; resuming: the run's (only `epochs` may grow)
           resume:bool=False, # continue from out_dir/last.pt (model, optimizer, epoch)
           init_from:str|Path=None, # start from this checkpoint's weights (fine-tuning)
+          init_decoder:str|Path=None, # start the decoder from an audio-only pre-training checkpoint (`pretraining`)
           split=None, # `{utt_id: split}`, a split CSV, or None: the split stored in the cache
           preload:bool=False, # keep the whole cache in memory (small corpora such as one GRID speaker)
           threads:int=None, # torch CPU threads; 1 is fastest when other jobs share the cores
           progress:bool=True, # fastai progress bars and the per-epoch table
           dls=None, # ready DataLoaders instead of `cache_dir` (tests, custom data)
+          model_cls:type=None, # the model class to build; default: the registered one of `cfg`'s type (`model_for`)
           **dl_kw): # more `get_dls` arguments (e.g. num_workers)
-    """Train (or resume, or fine-tune) LipSound2 on a prepared cache; returns the fastai `Learner`. Never overwrites a
+    """Train (or resume, or fine-tune) a video-to-speech model on a prepared cache; returns the fastai `Learner`. Never overwrites a
     finished run: a folder holding `last.pt` must be resumed. Raises `FileNotFoundError`, `ValueError`, `CheckpointError`."""
     if resume and init_from is not None: raise ValueError("give either resume=True or init_from, not both")
     if threads: torch.set_num_threads(threads)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    model, tcfg, start, best, ck = _start(out_dir, cfg, tcfg, resume, init_from)
+    model, tcfg, start, best, ck = _start(out_dir, cfg, tcfg, resume, init_from, model_cls)
+    if init_decoder is not None and ck is None:
+        from lipsound2.pretraining import load_pretrained_decoder
+        load_pretrained_decoder(model, init_decoder)
     if start >= tcfg.epochs: raise ValueError(f"the run in '{out_dir}' already finished {start} epochs; ask for more than {start}")
     cfg = model.cfg
     if dls is None:
@@ -270,8 +317,9 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
     # the crop and mel settings of the training data travel with the model, so inference prepares video the same way
     prep = Path(cache_dir)/'config.json' if cache_dir is not None else None
     if prep is not None and prep.exists(): model.prep = PrepConfig.from_dict(json.loads(prep.read_text()))
-    extra = dict(train_args=tcfg.to_dict(), init_from=str(init_from) if init_from else None, cache_dir=str(cache_dir))
-    learn = lipsound2_learner(dls, model=model, tcfg=tcfg, out_dir=out_dir, best=best, extra=extra, train_bn=False)
+    extra = dict(train_args=tcfg.to_dict(), init_from=str(init_from) if init_from else None,
+                 init_decoder=str(init_decoder) if init_decoder else None, cache_dir=str(cache_dir))
+    learn = v2s_learner(dls, model=model, tcfg=tcfg, out_dir=out_dir, best=best, extra=extra, train_bn=False)
     if tcfg.freeze_encoder: learn.freeze()
     if ck is not None:
         dev = getattr(dls, 'device', None) or default_device()

@@ -4,18 +4,19 @@
 
 # %% ../nbs/00d_video.ipynb #dfe065e9
 from __future__ import annotations
-import warnings
+import contextlib, os, sys, tempfile, warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from .core import atomic_path
 from .config import MelConfig, PrepConfig
-from .audio import PreprocessingError, VideoError, load_audio, audio_to_mel, plot_mel
+from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, plot_mel, ffmpeg_log, check_container
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'read_video', 'write_video', 'FaceLandmarker', 'plot_landmarks', 'NoFaceError', 'crop_boxes',
-           'crop_frames', 'to_crop_coords', 'show_crops', 'preprocess_utterance', 'plot_utterance', 'crops_to_video']
+__all__ = ['VIDEO_EXTS', 'MIN_VIDEO_SECONDS', 'read_video', 'write_video', 'FaceLandmarker', 'plot_landmarks', 'NoFaceError',
+           'crop_boxes', 'crop_frames', 'to_crop_coords', 'show_crops', 'preprocess_utterance', 'plot_utterance',
+           'crops_to_video']
 
 # %% ../nbs/00d_video.ipynb #72e2eccd
 VIDEO_EXTS = ('.mp4','.mpg','.mpeg','.avi','.mov','.mkv','.webm')
@@ -26,24 +27,26 @@ def read_video(path:str|Path, fps:float=25.0) -> np.ndarray:
     import av
     path = Path(path)
     if not path.exists(): raise VideoError(f"'{path}': file not found")
-    try: container = av.open(str(path))
-    except Exception as e: raise VideoError(f"'{path}': unreadable video ({e})") from None
-    with container:
-        if not container.streams.video: raise VideoError(f"'{path}': no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = 'AUTO'
-        frames, times = [], []
-        try:
-            for fr in container.decode(stream):
-                frames.append(fr.to_ndarray(format='rgb24'))
-                times.append(float(fr.time) if fr.time is not None else len(times)/float(stream.average_rate or fps))
-        except av.error.FFmpegError as e:
-            raise VideoError(f"'{path}': corrupt video, decoding stopped after {len(frames)} frames ({e})") from None
-        src_fps = float(stream.average_rate or fps)
-        expected = stream.frames or (int(round(float(stream.duration*stream.time_base)*src_fps)) if stream.duration else 0)
+    with ffmpeg_log() as logs:
+        try: container = av.open(str(path))
+        except Exception as e: raise VideoError(f"'{path}': unreadable video ({e})") from None
+        with container:
+            if not container.streams.video: raise VideoError(f"'{path}': no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = 'AUTO'
+            frames, times = [], []
+            try:
+                for fr in container.decode(stream):
+                    frames.append(fr.to_ndarray(format='rgb24'))
+                    times.append(float(fr.time) if fr.time is not None else len(times)/float(stream.average_rate or fps))
+            except av.error.FFmpegError as e:
+                raise VideoError(f"'{path}': corrupt video, decoding stopped after {len(frames)} frames ({e})") from None
+            src_fps, fmt = float(stream.average_rate or fps), container.format.name
+            expected = stream.frames or (int(round(float(stream.duration*stream.time_base)*src_fps)) if stream.duration else 0)
     if not frames: raise VideoError(f"'{path}': no decodable frames")
     if expected and len(frames) < 0.9*expected:
         raise VideoError(f"'{path}': truncated video, decoded {len(frames)} of {expected} frames")
+    check_container(logs, fmt, path)
     video = np.stack(frames)
     if abs(src_fps-fps) < 1e-3: return video
     t = np.asarray(times) - times[0]
@@ -73,6 +76,19 @@ def write_video(path:str|Path, frames:np.ndarray, fps:float=25.0, audio:np.ndarr
             for p in as_.encode(): c.mux(p)
 
 # %% ../nbs/00d_video.ipynb #febd6879
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    "Context manager: what native code writes to file descriptor 2 meanwhile is dropped; on an exception it is written out."
+    try: sys.stderr.flush(); saved = os.dup(2)
+    except (OSError, ValueError, AttributeError): saved = None  # no descriptor 2 to redirect
+    if saved is None: yield; return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try: yield
+        except BaseException:
+            os.dup2(saved, 2); tmp.seek(0); sys.stderr.write(tmp.read().decode(errors='replace')); raise
+        finally: os.dup2(saved, 2); os.close(saved)
+
 def _lip_indices() -> np.ndarray:
     from mediapipe.python.solutions.face_mesh_connections import FACEMESH_LIPS
     return np.array(sorted({i for e in FACEMESH_LIPS for i in e}))
@@ -90,7 +106,7 @@ class FaceLandmarker:
     def __call__(self, frames:np.ndarray) -> np.ndarray:
         out = np.full((len(frames), 468, 2), np.nan, dtype=np.float32)
         h, w = frames.shape[1:3]
-        with self._mesh(**self.kw) as mesh:  # a fresh tracker per video: no state leaks between videos
+        with _quiet_native_stderr(), self._mesh(**self.kw) as mesh:  # a fresh tracker per video: no state leaks between videos
             for i, f in enumerate(frames):
                 res = mesh.process(np.ascontiguousarray(f))
                 if res.multi_face_landmarks:
@@ -132,14 +148,14 @@ def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarra
     if not found.any() or long:
         rng = ', '.join(f"{a}-{b}" if a != b else f"{a}" for a, b in missing)
         raise NoFaceError(f"'{name}': no face found in frames {rng} (of {T})")
+    lips = (_lip_indices() if lips is None else lips) if cfg.region == 'mouth' else None
     with warnings.catch_warnings():  # all-NaN rows are the missing frames, filled below
         warnings.simplefilter('ignore', RuntimeWarning)
         lo, hi = np.nanmin(landmarks, 1), np.nanmax(landmarks, 1)  # (T, 2)
+        lip_centre = None if lips is None else np.nanmean(landmarks[:, lips], 1)
     face_side = (hi - lo).max(1)
     if cfg.region == 'face': centre, side = (lo + hi)/2, face_side*cfg.face_margin
-    else:
-        lips = _lip_indices() if lips is None else lips
-        centre, side = np.nanmean(landmarks[:, lips], 1), face_side*cfg.mouth_scale
+    else: centre, side = lip_centre, face_side*cfg.mouth_scale
     box = np.concatenate([centre, side[:, None]], 1)
     t = np.arange(T)
     for j in range(3): box[:, j] = np.interp(t, t[found], box[found, j])
@@ -177,20 +193,29 @@ def show_crops(crops:np.ndarray, n:int=8, title:str|None=None, ax=None):
     return ax
 
 # %% ../nbs/00d_video.ipynb #fc30638b
+MIN_VIDEO_SECONDS = 0.3  # shorter clips cannot hold a word
+
 def preprocess_utterance(video:str|Path, audio:str|Path|None=None, cfg:PrepConfig=PrepConfig(),
                          landmarker:FaceLandmarker|None=None, need_audio:bool=True) -> dict:
     """Crops and mel spectrogram of one utterance.
     `audio`: a separate audio file, else the video's own track (when `need_audio`; a silent video for inference
     passes `need_audio=False`). Returns dict(crops=`(T, S, S, 3)` uint8, mel=`(n_mels, cfg.n_mel_frames(T))` float32
-    or None, boxes=`(T, 3)`, n_frames=T, missing_face=[(first, last) frame ranges filled in]). Raises `VideoError`, `NoAudioError`, `NoFaceError`."""
+    or None, boxes=`(T, 3)`, n_frames=T, missing_face=[(first, last) frame ranges filled in]). Raises `VideoError`
+    (also for a video shorter than `MIN_VIDEO_SECONDS`), `NoAudioError`, `NoFaceError`, `PreprocessingError` (unusable audio)."""
     frames = read_video(video, cfg.fps)
+    if len(frames) < MIN_VIDEO_SECONDS*cfg.fps:
+        raise VideoError(f"'{video}': the video is too short ({len(frames)} frame{'s'*(len(frames) > 1)}, {len(frames)/cfg.fps:.2f} s); "
+                         f"at least {MIN_VIDEO_SECONDS:.2f} s is needed to hold a word")
     lms = (landmarker or FaceLandmarker())(frames)
     boxes = crop_boxes(lms, cfg, name=str(video))
     crops = crop_frames(frames, boxes, cfg.crop_size)
     missing = _runs(np.isnan(lms).any((1, 2)))
     mel = None
     if audio is not None or need_audio:
-        wav = load_audio(audio if audio is not None else video, cfg.mel.sample_rate)
+        src = audio if audio is not None else video
+        secs = len(frames)/cfg.fps
+        wav = check_audio(load_audio(src, cfg.mel.sample_rate), src, cfg.mel.sample_rate, secs/2,
+                          f" to cover half of the video's {secs:.2f} s", silent_ok=False)
         mel = audio_to_mel(wav, len(frames), cfg).numpy()
     return dict(crops=crops, mel=mel, boxes=boxes, n_frames=len(frames), missing_face=missing)
 
