@@ -2,7 +2,7 @@
 """Score the runs of `audio_pretraining.py` on the validation split and gather their learning curves.
 
 Usage: python experiments/evaluate_runs.py RUN [RUN ...] --cache CACHE --out results/audio_pretraining.csv [--split val]
-For each RUN (a folder with best.pt and history.json): Griffin-Lim speech of every `--split` utterance of the cache,
+For each RUN (a folder with best.pt and history.json): speech (Griffin-Lim unless --vocoder) of every `--split` utterance of the cache,
 STOI / ESTOI / wide-band PESQ / MCD against the recording, and WER / CER through the shipped Jasper trained on
 recordings (GRID-grammar decoding). Writes per-utterance rows to --out and the per-epoch history of every run to
 the same name with `_curves` (epoch, losses, wall and CPU seconds).
@@ -15,6 +15,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('runs', nargs='+'); ap.add_argument('--cache', required=True); ap.add_argument('--out', required=True)
     ap.add_argument('--split', default='val'); ap.add_argument('--checkpoint', default='best.pt')
+    ap.add_argument('--vocoder', default='griffinlim', help="one vocoder for every run, so that the rows compare the models")
     a = ap.parse_args()
     torch.set_num_threads(1)
     from lipsound2.core import atomic_path, resolve_weights
@@ -24,7 +25,7 @@ def main():
     asr, rows, curves = load_jasper(resolve_weights(DEFAULT_RECOGNISER)), [], []
     for run in map(Path, a.runs):
         ck = run/a.checkpoint if (run/a.checkpoint).exists() else run
-        pipe = LipSound2Pipeline.from_pretrained(ck)
+        pipe = LipSound2Pipeline.from_pretrained(ck, vocoder=a.vocoder)
         df = evaluate_speech(a.cache, pipe, a.split, recogniser=asr, copy=False, progress=False).assign(run=run.name)
         rows.append(df); print(run.name, summarise(df)['mean'].round(3).to_dict(), flush=True)
         if (run/'history.json').exists():

@@ -34,6 +34,19 @@ def _report(failed:int, total:int) -> int:
     if failed: print(f"lipsound2: {failed} of {total} failed (see above)", file=sys.stderr)
     return 1 if failed and failed == total else 0
 
+def _progress(items:list, quiet:bool=False, name=str):
+    """Yield `items`; before each, a line `lipsound2: [3/10] NAME, about 0:42 left` on stderr (the time left from the
+    mean time per item so far), only for several items, with stderr a terminal, and not `quiet`: stdout keeps to
+    results (`read` and `transcribe` print `PATH<TAB>TEXT` lines there), and a log of a run gets no progress lines."""
+    import time
+    show, t0 = len(items) > 1 and not quiet and sys.stderr.isatty(), time.perf_counter()
+    for i, it in enumerate(items):
+        if show:
+            left = int((time.perf_counter() - t0)/i*(len(items) - i)) if i else None
+            print(f"lipsound2: [{i+1}/{len(items)}] {name(it)}" + ('' if left is None else f", about {left//60}:{left%60:02d} left"),
+                  file=sys.stderr, flush=True)
+        yield it
+
 # %% ../nbs/10_cli.ipynb #520c5ba7
 def cmd_prepare(a) -> int:
     "Cache face crops and mel spectrograms of every utterance under `a.corpus` in `a.cache`; write a preview figure."
@@ -206,7 +219,7 @@ def cmd_speak(a) -> int:
     pairs = _outputs(Path(a.input), Path(a.output))
     for d in sorted({o.parent for _, o in pairs}): _writable_dir(d)
     pipe, failed = _pipeline(a), 0
-    for video, out in pairs:
+    for video, out in _progress(pairs, getattr(a, 'quiet', False), lambda p: p[0]):
         try: speech = pipe(video)
         except LipSound2Error as e:
             print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1; continue
@@ -250,7 +263,7 @@ def cmd_transcribe(a) -> int:
     from lipsound2.video import VIDEO_EXTS
     files = _files(Path(a.input), AUDIO_EXTS + VIDEO_EXTS)
     model, failed = _load_jasper(a.jasper or DEFAULT_RECOGNISER), 0
-    for f in files:
+    for f in _progress(files, getattr(a, 'quiet', False)):
         try: print(f"{f}\t{transcribe(f, model, decoder=a.decoder)}")
         except (LipSound2Error, ValueError, OSError) as e: print(f"lipsound2: skipped {f}: {e}", file=sys.stderr); failed += 1
     return _report(failed, len(files))
@@ -262,7 +275,7 @@ def cmd_read(a) -> int:
     from lipsound2.video import VIDEO_EXTS
     vids = _files(Path(a.input), VIDEO_EXTS)
     reader, failed = LipReader(_pipeline(a), _load_jasper(a.jasper or DEFAULT_LIP_RECOGNISER), a.decoder), 0
-    for v in vids:
+    for v in _progress(vids, getattr(a, 'quiet', False)):
         try: print(f"{v}\t{reader(v)}")
         except LipSound2Error as e: print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1
     return _report(failed, len(vids))
@@ -271,10 +284,11 @@ def cmd_read(a) -> int:
 def _inference_options() -> argparse.ArgumentParser:
     "Parent parser: `--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`."
     from lipsound2.synthesis import available_vocoders
+    from lipsound2.inference import DEFAULT_VOCODER
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument('--model', choices=['lipsound2', 'nar'], default=None, help="which shipped model to use without --checkpoint (default: the best one, see README)")
     p.add_argument('--checkpoint', default=None, help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
-    p.add_argument('--vocoder', choices=available_vocoders(), default='griffinlim', help="mel spectrogram to waveform")
+    p.add_argument('--vocoder', choices=available_vocoders(), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
     p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None, help="the vocoder's checkpoint, for vocoders with weights")
     p.add_argument('--device', default='cpu', help="torch device for the model and vocoder, e.g. cuda")
     p.add_argument('--seed', type=int, default=0, help="seed of the prenet dropout kept at inference")
@@ -294,11 +308,20 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         h = action.help or ''
         return h if 'default' in h or action.default is None or action.default is False or action.default == argparse.SUPPRESS else super()._get_help_string(action)
 
+def _verbosity(p:argparse.ArgumentParser, default=False):
+    "`-q/--quiet` and `-v/--verbose` on `p`; sub-parsers take `argparse.SUPPRESS`, so as not to undo the main parser's."
+    g = p.add_mutually_exclusive_group()
+    g.add_argument('-q', '--quiet', action='store_true', default=default,
+                   help="errors only: no progress, summaries or warnings (the text lines of transcribe and read stay)")
+    g.add_argument('-v', '--verbose', action='store_true', default=default,
+                   help="more detail: the traceback of an error, the native libraries' log lines")
+
 def get_parser() -> argparse.ArgumentParser:
     "The `lipsound2` argument parser with one sub-parser per command."
     fmt = dict(formatter_class=_Help)
     p = argparse.ArgumentParser('lipsound2', description="LipSound2: silent face video to speech and text.", **fmt)
     p.add_argument('--version', action='version', version=f'lipsound2 {__version__}')
+    _verbosity(p)
     sub = p.add_subparsers(dest='cmd', required=True)
     inf, rec = _inference_options(), _recogniser_options()
     s = sub.add_parser('prepare', help="cache face crops and mel spectrograms of a corpus", **fmt)
@@ -364,6 +387,7 @@ def get_parser() -> argparse.ArgumentParser:
     s = sub.add_parser('read', parents=[inf, rec], help="lip reading: silent video to text through generated speech", **fmt)
     s.add_argument('input', help="a video file or a folder of videos")
     s.set_defaults(func=cmd_read)
+    for s in sub.choices.values(): _verbosity(s, argparse.SUPPRESS)  # also after the command's name
     return p
 
 def _one_line_warnings():
@@ -378,11 +402,24 @@ def _one_line_warnings():
     warnings.showwarning = _show
 
 def main(argv:list[str]|None=None) -> int:
-    "Entry point of the `lipsound2` command: runs a subcommand; an error about the input is one line on stderr and exit status 1."
+    """Entry point of the `lipsound2` command: runs a subcommand; an error, about the input or unexpected, is one line on
+    stderr and exit status 1 (`--verbose`: after its traceback). `--quiet`: stdout and warnings are dropped, except the
+    results that `transcribe` and `read` print."""
+    import contextlib, traceback, warnings
     from lipsound2.core import LipSound2Error
-    a = get_parser().parse_args(argv)
+    p = get_parser(); a = p.parse_args(argv)
+    if a.quiet and a.verbose: p.error("--quiet and --verbose exclude each other")
     _one_line_warnings()
-    try: return a.func(a) or 0
-    except LipSound2Error as e:
-        print(f"lipsound2: {e}", file=sys.stderr)
-        return 1
+    with contextlib.ExitStack() as stack:
+        if a.verbose and 'LIPSOUND2_VERBOSE' not in os.environ:  # read by worker processes and `video._quiet_native_stderr` too
+            os.environ['LIPSOUND2_VERBOSE'] = '1'; stack.callback(os.environ.pop, 'LIPSOUND2_VERBOSE', None)
+        if a.quiet:
+            stack.enter_context(warnings.catch_warnings()); warnings.simplefilter('ignore')
+            if a.cmd not in ('transcribe', 'read'): stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, 'w'))))
+        try: return a.func(a) or 0
+        except KeyboardInterrupt: print("lipsound2: interrupted", file=sys.stderr); return 130
+        except Exception as e:
+            if a.verbose: traceback.print_exc()
+            msg = str(e) if isinstance(e, LipSound2Error) else f"unexpected error: {type(e).__name__}: {e}" + ('' if a.verbose else " (run again with --verbose for the traceback)")
+            print(f"lipsound2: {msg}", file=sys.stderr)
+            return 1

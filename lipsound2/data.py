@@ -72,8 +72,17 @@ def check_cached(path:str|Path) -> str|None:
 
 # %% ../nbs/00f_data.ipynb #bf17b85a
 _WORKER = {}
-def _init_worker():
+def _exit_with_parent(ppid:int, poll:float=1.0):
+    "Start a daemon thread that ends this process at once (`os._exit`) when its parent `ppid` is gone (its parent id changes)."
+    import threading
+    def watch():
+        while os.getppid() == ppid: time.sleep(poll)
+        os._exit(1)
+    threading.Thread(target=watch, name='lipsound2-parent-watch', daemon=True).start()
+
+def _init_worker(ppid:int):
     import cv2
+    _exit_with_parent(ppid)
     torch.set_num_threads(1); cv2.setNumThreads(1)
     _WORKER['lm'] = FaceLandmarker()
 
@@ -90,7 +99,27 @@ def _prepare_one(u:Utterance, cache_dir:Path, cfg:PrepConfig) -> tuple[str, str|
                       boxes=r['boxes'], meta=np.array(json.dumps(meta)))
         return u.utt_id, None, r['n_frames']
     except PreprocessingError as e: return u.utt_id, str(e), 0
-    except Exception as e: return u.utt_id, f"'{u.video}': {type(e).__name__}: {e}", 0
+    except Exception as e:  # unexpected: the traceback too under `lipsound2 --verbose`
+        import traceback
+        return u.utt_id, f"'{u.video}': {type(e).__name__}: {e}" + ('\n' + traceback.format_exc() if os.environ.get('LIPSOUND2_VERBOSE') == '1' else ''), 0
+
+# %% ../nbs/00f_data.ipynb #cf88e45b
+def _pid_alive(pid:int) -> bool:
+    "Whether process `pid` is running (a zombie, ended but not yet reaped by its parent, is not)."
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] not in 'ZX'
+    except (OSError, IndexError): pass  # no such process, or no /proc
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def _remove_stale_temps(cache_dir:str|Path) -> list[str]:
+    "Remove the hidden temporary files `.<id>.tmp<pid>.npz` (`lipsound2.core.atomic_path`) of writers that ended; returns their names."
+    gone = []
+    for p in Path(cache_dir).glob('.*.tmp*.npz'):
+        pid = p.name.rsplit('.tmp', 1)[1][:-len('.npz')]
+        if pid.isdigit() and not _pid_alive(int(pid)): p.unlink(missing_ok=True); gone.append(p.name)
+    return sorted(gone)
 
 # %% ../nbs/00f_data.ipynb #a1bc3997
 def check_cache_config(cache_dir:str|Path, cfg:PrepConfig) -> None:
@@ -104,16 +133,17 @@ def check_cache_config(cache_dir:str|Path, cfg:PrepConfig) -> None:
 # %% ../nbs/00f_data.ipynb #60952ea3
 def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(), n_workers:int|None=None,
             progress:bool=True) -> dict:
-    """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones and
-    making damaged ones again (`check_cached`). Returns dict(done, skipped, failed={utt_id: message}, damaged={utt_id:
-    what was wrong}, frames, seconds); failures are also written to `failures.json`. A bad utterance never stops the run.
-    Raises `CacheError` when two utterances share an id."""
+    """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones,
+    making damaged ones again (`check_cached`) and removing what killed runs left (`_remove_stale_temps`). Returns
+    dict(done, skipped, failed={utt_id: message}, damaged={utt_id: what was wrong}, frames, seconds); failures are also
+    written to `failures.json`. A bad utterance never stops the run. Raises `CacheError` when two utterances share an id."""
     dup = [i for i, n in Counter(u.utt_id for u in utts).items() if n > 1]
     if dup:
         a, b = [u.video for u in utts if u.utt_id == dup[0]][:2]
         raise CacheError(f"'{a}' and '{b}' have the same utterance id {dup[0]!r}: one cache file cannot hold both")
     cache_dir = Path(cache_dir); cache_dir.mkdir(parents=True, exist_ok=True)
     check_cache_config(cache_dir, cfg)
+    _remove_stale_temps(cache_dir)
     have = {u.utt_id for u in utts if (cache_dir/f'{u.utt_id}.npz').exists()}
     damaged = {i: w for i in sorted(have) if (w := check_cached(cache_dir/f'{i}.npz'))}
     todo = [u for u in utts if u.utt_id not in have or u.utt_id in damaged]
@@ -125,7 +155,7 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
             it = (_prepare_one(u, cache_dir, cfg) for u in todo)
             ex = None
         else:
-            ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker)
+            ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
             it = as_completed([ex.submit(_prepare_one, u, cache_dir, cfg) for u in todo])
         try:
             for r in progress_bar(it, total=len(todo), display=progress):

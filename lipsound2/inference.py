@@ -16,8 +16,8 @@ from .model import LipSound2, load_checkpoint
 from .synthesis import Vocoder, get_vocoder
 
 # %% auto #0
-__all__ = ['SHIPPED_MODELS', 'DEFAULT_MODEL', 'DEFAULT_RECOGNISER', 'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech',
-           'crops_to_speech', 'LipSound2Pipeline', 'LipReader', 'evaluate_speech']
+__all__ = ['SHIPPED_MODELS', 'DEFAULT_MODEL', 'DEFAULT_VOCODER', 'DEFAULT_RECOGNISER', 'DEFAULT_LIP_RECOGNISER', 'Speech',
+           'plot_speech', 'crops_to_speech', 'LipSound2Pipeline', 'LipReader', 'evaluate_speech']
 
 # %% ../nbs/09_inference.ipynb #58036e48
 @dataclass
@@ -41,8 +41,9 @@ class Speech:
         return Path(path)
 
 # %% ../nbs/09_inference.ipynb #e1efd558
-SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
+SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
 DEFAULT_MODEL = 'lipsound2'                               # what `speak`, `read` and `evaluate` use by default
+DEFAULT_VOCODER = 'hifigan'   # the best generated-speech STOI/ESTOI on GRID s1 validation (`06a_hifigan`: 0.507/0.261 vs Griffin-Lim's 0.482/0.252)
 
 # %% ../nbs/09_inference.ipynb #91e1cebb
 def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
@@ -105,7 +106,7 @@ class LipSound2Pipeline:
     @classmethod
     def from_pretrained(cls, path:str|Path|None=None, # checkpoint (any video-to-speech model) or shipped name; None: `model`'s shipped one
                         device:str='cpu', # where the model runs
-                        vocoder:str='griffinlim', # a name from `available_vocoders()`
+                        vocoder:str|None=None, # a name from `available_vocoders()`; None: `DEFAULT_VOCODER`
                         vocoder_path:str|Path|None=None, # the vocoder's weights, for vocoders that have them
                         model:str|None=None, # with no `path`: the shipped model of this kind (`SHIPPED_MODELS`); None: `DEFAULT_MODEL`
                         **kw): # `seed`, `batch_size`, `prep`
@@ -113,7 +114,7 @@ class LipSound2Pipeline:
         if path is None and (model or DEFAULT_MODEL) not in SHIPPED_MODELS:
             raise LipSound2Error(f"no shipped {model} model; shipped: {', '.join(SHIPPED_MODELS)}")
         model = load_checkpoint(path or SHIPPED_MODELS[model or DEFAULT_MODEL], map_location=device)
-        return cls(model, get_vocoder(vocoder, path=None if vocoder_path is None else str(vocoder_path), device=device), **kw)
+        return cls(model, get_vocoder(vocoder or DEFAULT_VOCODER, path=None if vocoder_path is None else str(vocoder_path), device=device), **kw)
 
     def __repr__(self):
         return (f"LipSound2Pipeline({self.prep.region} crops of {self.prep.crop_size} px -> {type(self.model).__name__} "

@@ -4,26 +4,29 @@
 
 # %% ../nbs/00d_video.ipynb #dfe065e9
 from __future__ import annotations
-import contextlib, os, sys, tempfile, warnings
+import contextlib, itertools, os, sys, tempfile, warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
-from .core import atomic_path
+import torch.nn.functional as F
+from .core import LipSound2Error, atomic_path
 from .config import MelConfig, PrepConfig
-from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, plot_mel, ffmpeg_log, check_container
+from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, mel_spectrogram, plot_mel, ffmpeg_log, check_container
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'MIN_VIDEO_SECONDS', 'read_video', 'write_video', 'FaceLandmarker', 'plot_landmarks', 'NoFaceError',
-           'crop_boxes', 'crop_frames', 'to_crop_coords', 'show_crops', 'preprocess_utterance', 'plot_utterance',
-           'crops_to_video']
+__all__ = ['VIDEO_EXTS', 'KEEP_FRAMES_BYTES', 'MIN_VIDEO_SECONDS', 'iter_video', 'read_video', 'write_video', 'FaceLandmarker',
+           'plot_landmarks', 'NoFaceError', 'crop_boxes', 'crop_frames', 'to_crop_coords', 'show_crops',
+           'preprocess_utterance', 'plot_utterance', 'crops_to_video']
 
 # %% ../nbs/00d_video.ipynb #72e2eccd
 VIDEO_EXTS = ('.mp4','.mpg','.mpeg','.avi','.mov','.mkv','.webm')
 
-def read_video(path:str|Path, fps:float=25.0) -> np.ndarray:
-    """Decode every frame of `path` as RGB, resampled to `fps`.
-    Returns `(T, H, W, 3)` uint8. Raises `VideoError` (unreadable, no video stream, no frames, truncated)."""
+def iter_video(path:str|Path, fps:float=25.0) -> Iterator[np.ndarray]:
+    """Yield the frames of `path` one at a time as RGB `(H, W, 3)` uint8, resampled to `fps`. Raises `VideoError`
+    (unreadable, no video stream, decoding fails); the checks that need the whole file (no frames, truncated, a
+    container error) raise after the last frame."""
     import av
     path = Path(path)
     if not path.exists(): raise VideoError(f"'{path}': file not found")
@@ -34,39 +37,54 @@ def read_video(path:str|Path, fps:float=25.0) -> np.ndarray:
             if not container.streams.video: raise VideoError(f"'{path}': no video stream")
             stream = container.streams.video[0]
             stream.thread_type = 'AUTO'
-            frames, times = [], []
+            src_fps, fmt = float(stream.average_rate or fps), container.format.name
+            resample = abs(src_fps-fps) >= 1e-3
+            n, k, t0, prev, held = 0, 0, None, None, None  # decoded, targets resolved, first time, (frame, t) before, held back
             try:
                 for fr in container.decode(stream):
-                    frames.append(fr.to_ndarray(format='rgb24'))
-                    times.append(float(fr.time) if fr.time is not None else len(times)/float(stream.average_rate or fps))
+                    f = fr.to_ndarray(format='rgb24')
+                    t = float(fr.time) if fr.time is not None else n/src_fps
+                    n += 1
+                    if not resample: yield f; continue
+                    t0 = t if t0 is None else t0; t -= t0
+                    while k/fps <= t:  # target instant k/fps lies between the previous frame and this one: the nearer
+                        pick = prev[0] if prev is not None and k/fps - prev[1] <= t - k/fps else f
+                        if held is not None: yield held
+                        held, k = pick, k+1  # one held back: the last one resolved may lie past the end
+                    prev = (f, t)
             except av.error.FFmpegError as e:
-                raise VideoError(f"'{path}': corrupt video, decoding stopped after {len(frames)} frames ({e})") from None
-            src_fps, fmt = float(stream.average_rate or fps), container.format.name
+                raise VideoError(f"'{path}': corrupt video, decoding stopped after {n} frames ({e})") from None
             expected = stream.frames or (int(round(float(stream.duration*stream.time_base)*src_fps)) if stream.duration else 0)
-    if not frames: raise VideoError(f"'{path}': no decodable frames")
-    if expected and len(frames) < 0.9*expected:
-        raise VideoError(f"'{path}': truncated video, decoded {len(frames)} of {expected} frames")
+    if not n: raise VideoError(f"'{path}': no decodable frames")
+    if expected and n < 0.9*expected: raise VideoError(f"'{path}': truncated video, decoded {n} of {expected} frames")
     check_container(logs, fmt, path)
-    video = np.stack(frames)
-    if abs(src_fps-fps) < 1e-3: return video
-    t = np.asarray(times) - times[0]
-    n_out = max(1, int(round((t[-1] + 1/src_fps)*fps)))
-    idx = np.abs(t[None,:] - (np.arange(n_out)/fps)[:,None]).argmin(1)
-    return video[idx]
+    if not resample: return
+    n_out = max(1, int(round((prev[1] + 1/src_fps)*fps)))
+    if k <= n_out: yield held
+    for _ in range(n_out - k): yield prev[0]
+
+def read_video(path:str|Path, fps:float=25.0) -> np.ndarray:
+    """Every frame of `path` as RGB, resampled to `fps` (`iter_video`), in memory at once: `(T, H, W, 3)` uint8, T*H*W*3
+    bytes (a minute of 720p is 4.1 GB; use `iter_video` for long videos). Raises `VideoError` (see `iter_video`)."""
+    return np.stack(list(iter_video(path, fps)))
 
 # %% ../nbs/00d_video.ipynb #9a844e48
-def write_video(path:str|Path, frames:np.ndarray, fps:float=25.0, audio:np.ndarray|None=None, sample_rate:int=22050,
-                codec:str='libx264', crf:int=18):
-    "Write RGB `frames` `(T, H, W, 3)` uint8 as an H.264 video (index first, as `-movflags +faststart`), atomically, with an optional mono `audio` track `(samples,)` float in [-1, 1]."
+def write_video(path:str|Path, frames:np.ndarray|Iterable[np.ndarray], fps:float=25.0, audio:np.ndarray|None=None,
+                sample_rate:int=22050, codec:str='libx264', crf:int=18):
+    """Write RGB `frames` `(T, H, W, 3)` uint8, or any iterable of `(H, W, 3)` frames (written as they come, so a long
+    video need not fit in memory), as an H.264 video (index first, as `-movflags +faststart`), atomically, with an
+    optional mono `audio` track `(samples,)` float in [-1, 1]."""
     import av
     from fractions import Fraction
+    frames = iter(frames); first = next(frames, None)
+    if first is None: raise ValueError(f"'{path}': no frames to write")
     with atomic_path(path) as tmp, \
          av.open(str(tmp), 'w', options={'movflags': 'faststart'} if Path(path).suffix in ('.mp4', '.mov') else {}) as c:
         vs = c.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-        vs.width, vs.height, vs.pix_fmt = frames.shape[2], frames.shape[1], 'yuv420p'
+        vs.width, vs.height, vs.pix_fmt = first.shape[1], first.shape[0], 'yuv420p'
         if codec == 'libx264': vs.options = {'crf': str(crf)}
         if audio is not None: as_ = c.add_stream('aac', rate=sample_rate, layout='mono')
-        for f in frames:
+        for f in itertools.chain([first], frames):
             for p in vs.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format='rgb24')): c.mux(p)
         for p in vs.encode(): c.mux(p)
         if audio is not None:
@@ -78,13 +96,16 @@ def write_video(path:str|Path, frames:np.ndarray, fps:float=25.0, audio:np.ndarr
 # %% ../nbs/00d_video.ipynb #febd6879
 @contextlib.contextmanager
 def _quiet_native_stderr():
-    "Context manager: what native code writes to file descriptor 2 meanwhile is dropped; on an exception it is written out."
-    try: sys.stderr.flush(); saved = os.dup(2)
+    """Context manager: what native code writes to file descriptor 2 meanwhile is dropped; on an unexpected exception
+    (not a `LipSound2Error`, which is about the input) it is written out. `LIPSOUND2_VERBOSE=1` (`lipsound2 --verbose`)
+    lets it all through."""
+    try: sys.stderr.flush(); saved = None if os.environ.get('LIPSOUND2_VERBOSE') == '1' else os.dup(2)
     except (OSError, ValueError, AttributeError): saved = None  # no descriptor 2 to redirect
     if saved is None: yield; return
     with tempfile.TemporaryFile() as tmp:
         os.dup2(tmp.fileno(), 2)
         try: yield
+        except LipSound2Error: raise
         except BaseException:
             os.dup2(saved, 2); tmp.seek(0); sys.stderr.write(tmp.read().decode(errors='replace')); raise
         finally: os.dup2(saved, 2); os.close(saved)
@@ -93,26 +114,36 @@ def _lip_indices() -> np.ndarray:
     from mediapipe.python.solutions.face_mesh_connections import FACEMESH_LIPS
     return np.array(sorted({i for e in FACEMESH_LIPS for i in e}))
 
+def _shrink(frame:np.ndarray, max_side:int) -> np.ndarray:
+    "`frame` `(H, W, C)` resized (area averaging) so that its long side is at most `max_side` pixels."
+    import cv2
+    h, w = frame.shape[:2]
+    if max(h, w) <= max_side: return frame
+    k = max_side/max(h, w)
+    return cv2.resize(frame, (max(1, round(w*k)), max(1, round(h*k))), interpolation=cv2.INTER_AREA)
+
 class FaceLandmarker:
-    "mediapipe Face Mesh over a sequence of frames. Call: `(T, H, W, 3)` uint8 RGB -> `(T, 468, 2)` float32 pixels (NaN: no face)."
+    """mediapipe Face Mesh over a sequence of frames. Call on `(T, H, W, 3)` uint8 RGB, or any iterable of `(H, W, 3)`
+    frames (read as they come: `iter_video`) -> `(T, 468, 2)` float32 pixels of the full frame (NaN: no face)."""
     def __init__(self, min_detection_confidence:float=0.5, # face detector threshold
-                 min_tracking_confidence:float=0.5): # below this the detector runs again
+                 min_tracking_confidence:float=0.5, # below this the detector runs again
+                 max_side:int=640): # larger frames are shrunk to this long side (pixels) first: faster, as accurate for crops
         import mediapipe as mp_
         self.kw = dict(static_image_mode=False, max_num_faces=1, refine_landmarks=False,
                        min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
-        self._mesh = mp_.solutions.face_mesh.FaceMesh
+        self._mesh, self.max_side = mp_.solutions.face_mesh.FaceMesh, max_side
         self.lips = _lip_indices()
 
-    def __call__(self, frames:np.ndarray) -> np.ndarray:
-        out = np.full((len(frames), 468, 2), np.nan, dtype=np.float32)
-        h, w = frames.shape[1:3]
+    def __call__(self, frames:np.ndarray|Iterable[np.ndarray]) -> np.ndarray:
+        out, none = [], np.full((468, 2), np.nan, dtype=np.float32)
         with _quiet_native_stderr(), self._mesh(**self.kw) as mesh:  # a fresh tracker per video: no state leaks between videos
-            for i, f in enumerate(frames):
-                res = mesh.process(np.ascontiguousarray(f))
-                if res.multi_face_landmarks:
-                    lm = res.multi_face_landmarks[0].landmark
-                    out[i] = np.array([(p.x*w, p.y*h) for p in lm], dtype=np.float32)
-        return out
+            for f in frames:
+                h, w = f.shape[:2]
+                res = mesh.process(np.ascontiguousarray(_shrink(f, self.max_side)))
+                lm = res.multi_face_landmarks[0].landmark if res.multi_face_landmarks else None
+                # mediapipe's coordinates are fractions of the image side: times the full frame's side, full-size pixels
+                out.append(none if lm is None else np.array([(p.x*w, p.y*h) for p in lm], dtype=np.float32))
+        return np.stack(out) if out else np.empty((0, 468, 2), np.float32)
 
 # %% ../nbs/00d_video.ipynb #58320211
 def plot_landmarks(frame:np.ndarray, landmarks:np.ndarray, lips:np.ndarray|None=None, ax=None):
@@ -140,14 +171,19 @@ def _moving_average(x:np.ndarray, k:int) -> np.ndarray:
 
 def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarray|None=None, name:str='video') -> np.ndarray:
     """Square crop boxes `(T, 3)` as (centre x, centre y, side) in pixels from `landmarks` `(T, 468, 2)` (NaN: no face).
-    Raises `NoFaceError` naming `name` and the frame ranges when a face is missing for more than `cfg.max_gap` frames."""
+    Raises `NoFaceError` naming `name`, the frame ranges and their times when a face is missing in every frame, or for
+    more than `cfg.max_gap` frames in a row (`cfg.max_edge_gap` at the start or end)."""
     T = len(landmarks)
     found = ~np.isnan(landmarks).any((1, 2))
     missing = _runs(~found)
     long = [(a, b) for a, b in missing if b-a+1 > (cfg.max_edge_gap if a == 0 or b == T-1 else cfg.max_gap)]
     if not found.any() or long:
-        rng = ', '.join(f"{a}-{b}" if a != b else f"{a}" for a, b in missing)
-        raise NoFaceError(f"'{name}': no face found in frames {rng} (of {T})")
+        runs = long if found.any() else missing
+        rng = ', '.join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs[:10]) + (f" and {len(runs)-10} more" if len(runs) > 10 else '')
+        why = '' if not found.any() else (
+            ", at " + ', '.join(f"{a/cfg.fps:.2f}-{(b+1)/cfg.fps:.2f} s" for a, b in runs[:10]) + f"; gaps of up to {cfg.max_gap} "
+            f"frames ({cfg.max_gap/cfg.fps:.2f} s) are filled in, {cfg.max_edge_gap} ({cfg.max_edge_gap/cfg.fps:.2f} s) at the start or end")
+        raise NoFaceError(f"'{name}': no face found in frames {rng} (of {T}){why}")
     lips = (_lip_indices() if lips is None else lips) if cfg.region == 'mouth' else None
     with warnings.catch_warnings():  # all-NaN rows are the missing frames, filled below
         warnings.simplefilter('ignore', RuntimeWarning)
@@ -164,16 +200,20 @@ def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarra
     return box.astype(np.float32)
 
 # %% ../nbs/00d_video.ipynb #418699e4
-def crop_frames(frames:np.ndarray, boxes:np.ndarray, size:int=96) -> np.ndarray:
-    """Cut the square `boxes` `(T, 3)` (centre x, centre y, side; pixels) out of `frames` `(T, H, W, 3)` and resize
-    to `size`; parts outside the frame repeat the border. Returns `(T, size, size, 3)` uint8."""
+def crop_frames(frames:np.ndarray|Iterable[np.ndarray], boxes:np.ndarray, size:int=96) -> np.ndarray:
+    """Cut the square `boxes` `(T, 3)` (centre x, centre y, side; pixels) out of `frames` `(T, H, W, 3)`, or an
+    iterable of T frames `(H, W, 3)` (read as they come: `iter_video`), and resize to `size`; parts outside the frame
+    repeat the border. Returns `(T, size, size, 3)` uint8. Raises `ValueError` when there are not T frames."""
     import cv2
-    out = np.empty((len(frames), size, size, 3), np.uint8)
-    for i, (f, (cx, cy, s)) in enumerate(zip(frames, boxes)):
+    out, i = np.empty((len(boxes), size, size, 3), np.uint8), -1
+    for i, f in enumerate(frames):
+        if i >= len(boxes): raise ValueError(f"more than {len(boxes)} frames for {len(boxes)} crop boxes")
+        cx, cy, s = boxes[i]
         k = size/s
         M = np.array([[k, 0, size/2 - k*cx], [0, k, size/2 - k*cy]], np.float32)
         out[i] = cv2.warpAffine(f, M, (size, size), flags=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REPLICATE)
+    if i+1 != len(boxes): raise ValueError(f"{i+1} frames for {len(boxes)} crop boxes")
     return out
 
 def to_crop_coords(points:np.ndarray, boxes:np.ndarray, size:int=96) -> np.ndarray:
@@ -193,6 +233,34 @@ def show_crops(crops:np.ndarray, n:int=8, title:str|None=None, ax=None):
     return ax
 
 # %% ../nbs/00d_video.ipynb #fc30638b
+def _mel_in_pieces(wav:torch.Tensor, n_video_frames:int, cfg:PrepConfig=PrepConfig(), piece:int=4096) -> np.ndarray:
+    "`lipsound2.audio.audio_to_mel` as float32 numpy `(n_mels, cfg.n_mel_frames(n_video_frames))`, computed `piece` mel frames at a time."
+    n_out = cfg.n_mel_frames(n_video_frames)
+    if n_out <= piece: return audio_to_mel(wav, n_video_frames, cfg).numpy()
+    n = int(round(n_video_frames/cfg.fps*cfg.mel.sample_rate))
+    wav = F.pad(wav, (0, max(0, n-len(wav))))[:n]  # as `audio_to_mel`: silence or trimming to the video's duration
+    hop = cfg.mel.hop_length
+    ctx = -(-cfg.mel.n_fft//2 // hop)  # hops of context: frame j's window spans samples j*hop -+ n_fft/2
+    out = np.empty((cfg.mel.n_mels, n_out), np.float32)
+    for f0 in range(0, n_out, piece):
+        f1, a = min(f0+piece, n_out), max(0, f0-ctx)
+        out[:, f0:f1] = mel_spectrogram(wav[a*hop:(f1-1+ctx)*hop], cfg.mel)[:, f0-a:f1-a].numpy()
+    return out
+
+# %% ../nbs/00d_video.ipynb #df826807
+KEEP_FRAMES_BYTES = 64*2**20  # decoded frames up to this size are kept from the first pass instead of decoded again
+
+class _FrameKeeper:
+    "Call on an iterable of frames: yields them, keeping them in `frames` until they pass `max_bytes` in all (then `frames` is None)."
+    def __init__(self, max_bytes:int=KEEP_FRAMES_BYTES): self.frames, self.max_bytes, self.nbytes = [], max_bytes, 0
+    def __call__(self, frames:Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for f in frames:
+            if self.frames is not None:
+                self.frames.append(f); self.nbytes += f.nbytes
+                if self.nbytes > self.max_bytes: self.frames = None
+            yield f
+
+# %% ../nbs/00d_video.ipynb #73454ff5
 MIN_VIDEO_SECONDS = 0.3  # shorter clips cannot hold a word
 
 def preprocess_utterance(video:str|Path, audio:str|Path|None=None, cfg:PrepConfig=PrepConfig(),
@@ -201,23 +269,26 @@ def preprocess_utterance(video:str|Path, audio:str|Path|None=None, cfg:PrepConfi
     `audio`: a separate audio file, else the video's own track (when `need_audio`; a silent video for inference
     passes `need_audio=False`). Returns dict(crops=`(T, S, S, 3)` uint8, mel=`(n_mels, cfg.n_mel_frames(T))` float32
     or None, boxes=`(T, 3)`, n_frames=T, missing_face=[(first, last) frame ranges filled in]). Raises `VideoError`
-    (also for a video shorter than `MIN_VIDEO_SECONDS`), `NoAudioError`, `NoFaceError`, `PreprocessingError` (unusable audio)."""
-    frames = read_video(video, cfg.fps)
-    if len(frames) < MIN_VIDEO_SECONDS*cfg.fps:
-        raise VideoError(f"'{video}': the video is too short ({len(frames)} frame{'s'*(len(frames) > 1)}, {len(frames)/cfg.fps:.2f} s); "
+    (also for a video shorter than `MIN_VIDEO_SECONDS`), `NoAudioError`, `NoFaceError`, `PreprocessingError` (unusable audio).
+    Memory: a few decoded frames at a time (a short clip's all, up to `KEEP_FRAMES_BYTES`), the landmarks and the crops."""
+    keep = _FrameKeeper()
+    lms = (landmarker or FaceLandmarker())(keep(iter_video(video, cfg.fps)))  # first pass: landmarks (and a short clip's frames)
+    T = len(lms)
+    if T < MIN_VIDEO_SECONDS*cfg.fps:
+        raise VideoError(f"'{video}': the video is too short ({T} frame{'s'*(T > 1)}, {T/cfg.fps:.2f} s); "
                          f"at least {MIN_VIDEO_SECONDS:.2f} s is needed to hold a word")
-    lms = (landmarker or FaceLandmarker())(frames)
     boxes = crop_boxes(lms, cfg, name=str(video))
-    crops = crop_frames(frames, boxes, cfg.crop_size)
-    missing = _runs(np.isnan(lms).any((1, 2)))
     mel = None
-    if audio is not None or need_audio:
+    if audio is not None or need_audio:  # the audio before the crops: its decoding peak does not add to theirs
         src = audio if audio is not None else video
-        secs = len(frames)/cfg.fps
+        secs = T/cfg.fps
         wav = check_audio(load_audio(src, cfg.mel.sample_rate), src, cfg.mel.sample_rate, secs/2,
                           f" to cover half of the video's {secs:.2f} s", silent_ok=False)
-        mel = audio_to_mel(wav, len(frames), cfg).numpy()
-    return dict(crops=crops, mel=mel, boxes=boxes, n_frames=len(frames), missing_face=missing)
+        mel = _mel_in_pieces(wav, T, cfg); del wav
+    try: crops = crop_frames(keep.frames or iter_video(video, cfg.fps), boxes, cfg.crop_size)  # second pass: crops only
+    except VideoError: raise
+    except ValueError as e: raise VideoError(f"'{video}': the file changed while it was read ({e})") from None
+    return dict(crops=crops, mel=mel, boxes=boxes, n_frames=T, missing_face=_runs(np.isnan(lms).any((1, 2))))
 
 # %% ../nbs/00d_video.ipynb #f2164cc7
 def plot_utterance(crops:np.ndarray, mel:np.ndarray|None, title:str='', cfg:MelConfig=MelConfig()):

@@ -60,7 +60,7 @@ def test_speak_no_face(tmp_path, tiny_ckpt):
 def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
     out = tmp_path/'metrics.csv'
     jasper = weights_dir()/'jasper_small.pt'  # the recogniser trained on recordings
-    r = run_cli('evaluate', SAMPLES, '--split', '', '--limit', '1', '--checkpoint', tiny_ckpt, '--out', out,
+    r = run_cli('evaluate', SAMPLES, '--split', '', '--limit', '1', '--checkpoint', tiny_ckpt, '--out', out, '--vocoder', 'griffinlim',
                 *(['--jasper', jasper] if jasper.exists() else ['--no-asr']), check=True)
     import pandas as pd
     df = pd.read_csv(out)
@@ -83,3 +83,10 @@ def test_speak_with_waveglow(tmp_path, tiny_ckpt):
     assert sr == 22050 and abs(len(wav)/sr - 3.0) <= 256/sr and np.isfinite(wav).all()
     r = run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', out, '--checkpoint', tiny_ckpt, '--vocoder', 'waveglow')
     assert r.returncode != 0 and 'checkpoint' in r.stderr.lower(), r.stderr
+
+def test_speak_with_the_shipped_nar_model(tmp_path):
+    "`--model nar`: the shipped non-autoregressive checkpoint, with the fast vocoder; the video's duration within one hop."
+    out = tmp_path/'nar.wav'
+    run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', out, '--model', 'nar', '--vocoder', 'griffinlim', check=True)
+    wav, sr = sf.read(out)
+    assert sr == 22050 and abs(len(wav)/sr - 3.0) <= 256/sr
