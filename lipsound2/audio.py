@@ -118,12 +118,22 @@ def mel_spectrogram(wav:torch.Tensor, cfg:MelConfig=MelConfig()) -> torch.Tensor
     return torch.log(torch.clamp(mel, min=cfg.clamp))
 
 # %% ../nbs/00c_audio.ipynb #7b4fe9d1
-def audio_to_mel(wav:torch.Tensor, n_video_frames:int, cfg:PrepConfig=PrepConfig()) -> torch.Tensor:
-    """Log-mel `(n_mels, cfg.n_mel_frames(n_video_frames))` of `wav` `(samples,)` at `cfg.mel.sample_rate` Hz,
-    after padding with silence (or trimming) to the duration of `n_video_frames` frames at `cfg.fps`."""
-    n = int(round(n_video_frames/cfg.fps*cfg.mel.sample_rate))
+def audio_to_mel(wav:torch.Tensor, # (samples,) at `cfg.mel.sample_rate` Hz
+                 n_video_frames:int, # the video's length: the audio is padded with silence (or trimmed) to its duration
+                 cfg:PrepConfig=PrepConfig(),
+                 piece:int=4096) -> torch.Tensor: # mel frames computed at a time (48 s): bounds the STFT's memory
+    """Log-mel `(n_mels, cfg.n_mel_frames(n_video_frames))` of `wav`, after padding with silence (or trimming) to the
+    duration of `n_video_frames` frames at `cfg.fps`. Long recordings are made in pieces (see below), bit-identical."""
+    n, n_out = int(round(n_video_frames/cfg.fps*cfg.mel.sample_rate)), cfg.n_mel_frames(n_video_frames)
     wav = F.pad(wav, (0, max(0, n-len(wav))))[:n]
-    return mel_spectrogram(wav, cfg.mel)[:, :cfg.n_mel_frames(n_video_frames)]
+    if n_out <= piece: return mel_spectrogram(wav, cfg.mel)[:, :n_out]
+    hop = cfg.mel.hop_length
+    ctx = -(-cfg.mel.n_fft//2 // hop)  # hops of context: frame j's window spans samples j*hop -+ n_fft/2
+    out = torch.empty(cfg.mel.n_mels, n_out)
+    for f0 in range(0, n_out, piece):
+        f1, a = min(f0+piece, n_out), max(0, f0-ctx)
+        out[:, f0:f1] = mel_spectrogram(wav[a*hop:(f1-1+ctx)*hop], cfg.mel)[:, f0-a:f1-a]
+    return out
 
 # %% ../nbs/00c_audio.ipynb #8172998e
 def plot_mel(mel:np.ndarray|torch.Tensor, ax=None, title:str|None=None, cfg:MelConfig=MelConfig()):

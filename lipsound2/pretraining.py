@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .config import LipSound2Config, PrepConfig, TrainConfig, mel_frames
+from .config import LipSound2Config, MelConfig, PrepConfig, TrainConfig, mel_frames
 from .core import CheckpointError, lengths_to_mask, read_checkpoint, resolve_weights
 from .model import LipSound2, register_model
 from .nar import NARConfig, NARVideoToSpeech, upsample
@@ -22,19 +22,21 @@ __all__ = ['AUDIO_AE', 'AudioEncoder', 'LipSound2AudioAE', 'NARAudioAE', 'AudioM
 # %% ../nbs/05b_pretraining.ipynb #4997dbf4
 class AudioEncoder(nn.Module):
     "Log-mel `(B, n_mels, T_mel)`, video lengths `(B,)` -> memory `(B, T_video, d_out)` at the video frame rate, zero past each length."
-    def __init__(self, n_mels:int=80, # mel bands of the input
+    def __init__(self, mel:MelConfig=MelConfig(), # the input's mel settings (their frame rate and bands)
+                 fps:float=25.0, # the video frame rate of the memory
                  d_out:int=256, # memory width: the decoder's (`NARConfig.d_model`, LipSound2's `2 * enc_lstm_dim`)
                  channels:int=256, # width of the convolutions
                  layers:int=3, # Conv1d blocks at the mel frame rate
                  kernel:int=5, # their kernel (mel frames)
                  dropout:float=0.1):
         super().__init__()
-        self.convs = nn.ModuleList(nn.Conv1d(n_mels if i == 0 else channels, channels, kernel, padding=kernel // 2) for i in range(layers))
+        self.mel, self.fps = mel, fps
+        self.convs = nn.ModuleList(nn.Conv1d(mel.n_mels if i == 0 else channels, channels, kernel, padding=kernel // 2) for i in range(layers))
         self.norms = nn.ModuleList(nn.BatchNorm1d(channels) for _ in range(layers))
         self.drop, self.proj = nn.Dropout(dropout), nn.Linear(channels, d_out)
 
     def forward(self, mel:torch.Tensor, video_lens:torch.Tensor) -> torch.Tensor:
-        mel_lens = torch.stack([torch.as_tensor(mel_frames(int(t))) for t in video_lens.cpu()])   # the length rule, as the data
+        mel_lens = mel_frames(video_lens.cpu(), self.fps, self.mel)                                  # the length rule, as the data
         keep = lengths_to_mask(mel_lens.to(mel.device), mel.shape[-1])[:, None]
         x = mel
         for conv, norm in zip(self.convs, self.norms): x = self.drop(F.relu(norm(conv(x * keep))))
@@ -48,7 +50,7 @@ class LipSound2AudioAE(LipSound2):
     kind = 'audio_lipsound2'
     def __init__(self, cfg:LipSound2Config=None):
         super().__init__(cfg)
-        self.encoder = AudioEncoder(self.cfg.mel.n_mels, 2 * self.cfg.enc_lstm_dim, dropout=self.cfg.cnn_dropout)
+        self.encoder = AudioEncoder(self.cfg.mel, self.cfg.video_fps, 2 * self.cfg.enc_lstm_dim, dropout=self.cfg.cnn_dropout)
 
 @register_model
 class NARAudioAE(NARVideoToSpeech):
@@ -57,7 +59,7 @@ class NARAudioAE(NARVideoToSpeech):
     def __init__(self, cfg:NARConfig=None):
         super().__init__(cfg)
         del self.frontend, self.proj, self.conformer
-        self.audio_encoder = AudioEncoder(self.cfg.mel.n_mels, self.cfg.d_model, self.cfg.d_model, dropout=self.cfg.enc_dropout)
+        self.audio_encoder = AudioEncoder(self.cfg.mel, self.cfg.video_fps, self.cfg.d_model, self.cfg.d_model, dropout=self.cfg.enc_dropout)
     def encode(self, mel:torch.Tensor, video_lens:torch.Tensor) -> torch.Tensor:
         "Memory `(B, T_video, d_model)` from a log-mel `(B, n_mels, T_mel)`."
         return self.audio_encoder(mel, video_lens)

@@ -232,21 +232,6 @@ def show_crops(crops:np.ndarray, n:int=8, title:str|None=None, ax=None):
     if title: ax.set_title(title, fontsize=9)
     return ax
 
-# %% ../nbs/00d_video.ipynb #fc30638b
-def _mel_in_pieces(wav:torch.Tensor, n_video_frames:int, cfg:PrepConfig=PrepConfig(), piece:int=4096) -> np.ndarray:
-    "`lipsound2.audio.audio_to_mel` as float32 numpy `(n_mels, cfg.n_mel_frames(n_video_frames))`, computed `piece` mel frames at a time."
-    n_out = cfg.n_mel_frames(n_video_frames)
-    if n_out <= piece: return audio_to_mel(wav, n_video_frames, cfg).numpy()
-    n = int(round(n_video_frames/cfg.fps*cfg.mel.sample_rate))
-    wav = F.pad(wav, (0, max(0, n-len(wav))))[:n]  # as `audio_to_mel`: silence or trimming to the video's duration
-    hop = cfg.mel.hop_length
-    ctx = -(-cfg.mel.n_fft//2 // hop)  # hops of context: frame j's window spans samples j*hop -+ n_fft/2
-    out = np.empty((cfg.mel.n_mels, n_out), np.float32)
-    for f0 in range(0, n_out, piece):
-        f1, a = min(f0+piece, n_out), max(0, f0-ctx)
-        out[:, f0:f1] = mel_spectrogram(wav[a*hop:(f1-1+ctx)*hop], cfg.mel)[:, f0-a:f1-a].numpy()
-    return out
-
 # %% ../nbs/00d_video.ipynb #df826807
 KEEP_FRAMES_BYTES = 64*2**20  # decoded frames up to this size are kept from the first pass instead of decoded again
 
@@ -284,7 +269,7 @@ def preprocess_utterance(video:str|Path, audio:str|Path|None=None, cfg:PrepConfi
         secs = T/cfg.fps
         wav = check_audio(load_audio(src, cfg.mel.sample_rate), src, cfg.mel.sample_rate, secs/2,
                           f" to cover half of the video's {secs:.2f} s", silent_ok=False)
-        mel = _mel_in_pieces(wav, T, cfg); del wav
+        mel = audio_to_mel(wav, T, cfg).numpy(); del wav
     try: crops = crop_frames(keep.frames or iter_video(video, cfg.fps), boxes, cfg.crop_size)  # second pass: crops only
     except VideoError: raise
     except ValueError as e: raise VideoError(f"'{video}': the file changed while it was read ({e})") from None
