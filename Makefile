@@ -1,5 +1,5 @@
 # The test command (README): the notebooks (nbdev_test), then tests/ (pytest).
-.PHONY: test test-slow readme export bench docs-check
+.PHONY: test test-slow readme export bench docs-check outputs
 
 # One thread per process: nbdev_test runs notebooks in parallel, and oversubscribed cores slow torch down badly.
 # Corpus-dependent cells and tests find the staged corpus through LIPSOUND2_DATA (they are skipped without it).
@@ -28,6 +28,13 @@ export:
 readme:
 	python tests/test_readme.py > README.md
 
+# The speed benchmark suite (bench/run.py): every row into results/bench.csv, shown by nbs/11_benchmarks.ipynb.
+# BENCH_ARGS, e.g. --quick, --only cold stages, --tacotron2 PATH (a local copy of NVIDIA/tacotron2).
 bench:
-	python bench/preprocessing_speed.py
-	python bench/waveglow_speed.py
+	python bench/run.py $(BENCH_ARGS)
+
+# Committed outputs (the docs site's figures, tables and players), made by running the notebooks in place with nbdev's
+# machinery; slow and cuda cells keep theirs. `make outputs NBS="nbs/01_encoder.ipynb nbs/09b_listening.ipynb"`;
+# add FLAGS=slow to remake the outputs of slow cells too (their real runs).
+outputs:
+	python tools/execute_notebooks.py $(or $(NBS),$(wildcard nbs/*.ipynb)) $(if $(FLAGS),--flags "$(FLAGS)")

@@ -8,12 +8,12 @@ Then runs `preprocess_utterance` (the default `PrepConfig()`: 96 px face crops, 
 Python process per video, and prints that process's peak resident memory (getrusage `ru_maxrss`, taken by `os.wait4`
 of the child) and its wall time, imports included. tests/test_robustness.py uses the helpers below on a shorter video.
 """
-import argparse, itertools, json, os, platform, subprocess, sys, tempfile, time
+import argparse, itertools, os, sys, tempfile
 from pathlib import Path
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT/'samples'
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import ROOT, SAMPLES, child_json, cpu_model
 VIDEOS = {'720p60': (60, 1280, 720), '288p300': (300, 360, 288), '1080p15': (15, 1920, 1080), '720p20': (20, 1280, 720)}
 
 def sample_frames() -> list[np.ndarray]:
@@ -53,15 +53,9 @@ sys.stdout.flush(); os._exit(0)  # no interpreter teardown: torch's adds about 1
 
 def peak_rss(video:Path, preset:str='default') -> dict:
     """Run `preprocess_utterance(video)` in a fresh Python process; returns dict(peak_mb, seconds, frames, crops, mel).
-    `peak_mb`: the child's peak resident memory in MiB (Linux `ru_maxrss`, KiB). Raises `RuntimeError` if it fails."""
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
-        p = subprocess.Popen([sys.executable, '-c', CHILD, str(video), preset], stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0); err.seek(0)
-        if p.returncode: raise RuntimeError(f"preprocess_utterance('{video}') failed ({p.returncode}): {err.read()[-2000:]}")
-        return dict(peak_mb=usage.ru_maxrss/1024, **json.loads(out.read().strip().splitlines()[-1]))
+    `peak_mb`: the child's peak resident memory in MiB (Linux `ru_maxrss`). Raises `RuntimeError` if it fails."""
+    r = child_json(CHILD, video, preset, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    return {k: r[k] for k in ('peak_mb', 'seconds', 'frames', 'crops', 'mel')}
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,8 +63,7 @@ if __name__ == '__main__':
     ap.add_argument('--keep', default=None, help="folder to keep (and reuse) the generated videos in")
     a = ap.parse_args()
     import torch
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    print(f"machine: {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, Python {platform.python_version()}\n")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}\n")
     print("| video | frames | file MB | peak RSS MB | seconds | frames/s |\n|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(a.keep or tmp); folder.mkdir(parents=True, exist_ok=True)

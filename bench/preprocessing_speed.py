@@ -4,8 +4,10 @@
 Rerunnable benchmark (not a test). Usage: python bench/preprocessing_speed.py [--clips 20] [--workers 1 2]
 Reads GRID clips from $LIPSOUND2_DATA/grid (the silent .mp4 + .flac pairs); prints the machine and a table.
 """
-import argparse, os, platform, tempfile, time
+import argparse, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import machine
 import numpy as np, torch, cv2
 
 from lipsound2.config import PrepConfig
@@ -14,10 +16,6 @@ from lipsound2.audio import load_audio, audio_to_mel
 from lipsound2.video import FaceLandmarker, read_video, crop_boxes, crop_frames
 from lipsound2.corpora import read_corpus
 from lipsound2.data import prepare
-
-def machine() -> str:
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {platform.python_version()}"
 
 def stages(utts, cfg):
     "Seconds spent per stage, one process, over `utts`."

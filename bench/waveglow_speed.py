@@ -11,18 +11,14 @@ and a larger batch. One warm-up call per setting is not timed (it includes one-o
 For scale: the WaveGlow paper (Prenger, Valle & Catanzaro, ICASSP 2019) reports more than 500 kHz on an
 NVIDIA V100 in fp16 for the full model (12 flows, 256-channel WN), about 23x faster than real time at 22,050 Hz.
 """
-import argparse, platform, time
+import argparse, sys, time
+from pathlib import Path
 import torch
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import cpu_model
 from lipsound2.waveglow import WaveGlow, WaveGlowConfig, remove_weightnorm
 
 PAPER = ('full (WaveGlow paper)', 'cuda', 'NVIDIA V100', 'float16', '?', '> 500')
-
-def cpu_model() -> str:
-    try:
-        for line in open('/proc/cpuinfo'):
-            if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
 
 def measure(cfg:WaveGlowConfig, device:str, dtype:torch.dtype, batch:int, seconds:float, repeats:int) -> float:
     "kHz of audio per second of wall clock for `batch` utterances of `seconds` each."

@@ -9,7 +9,6 @@ __all__ = ['LocationLayer', 'LocationSensitiveAttention', 'plot_alignment']
 import torch
 import torch.nn.functional as F
 from torch import nn
-import matplotlib.pyplot as plt
 
 # %% ../nbs/02_attention.ipynb #5c37820d
 class LocationLayer(nn.Module):
@@ -60,6 +59,7 @@ def plot_alignment(weights, # (T_out, T_in) attention weights of one utterance, 
                    ax=None, # matplotlib axes to draw on; a new (6, 3) figure if None
                    title:str=None): # axes title
     "Image of an alignment: encoder (video) frames on the y axis, decoder steps on the x axis. Returns the axes."
+    import matplotlib.pyplot as plt   # here, not at import: plotting is not needed to run the model
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
     w = weights.detach().float().cpu().numpy() if isinstance(weights, torch.Tensor) else weights
     im = ax.imshow(w.T, aspect='auto', origin='lower', interpolation='none', vmin=0)

@@ -115,6 +115,8 @@ class PrepConfig(Config):
     max_gap:int=10             # longest run of frames (0.4 s) without a face inside a clip that is interpolated; ours
     max_edge_gap:int=40        # longest such run at the start or end (1.6 s), filled with the nearest box; ours:
                                # clips open and close in silence, and 9 GRID s1 clips have 12-36 undecodable first frames
+    landmark_every:int=1       # Face Mesh on every k-th frame (and the last), the others interpolated; ours: k=3 takes 2.5x
+                               # less Face Mesh time, landmarks within 0.2 px on GRID (`lipsound2.video.FaceLandmarker`)
     mel:MelConfig=field(default_factory=MelConfig)  # audio settings
     PRESETS: ClassVar[dict] = dict(mouth48=dict(region='mouth', crop_size=48))  # mouth48: the shipped GRID model's crops
 
@@ -122,6 +124,12 @@ class PrepConfig(Config):
         super().__post_init__()
         if self.region not in ('face', 'mouth'): raise ValueError(f"region must be 'face' or 'mouth', not {self.region!r}")
         if self.fps <= 0 or self.crop_size <= 0: raise ValueError(f"fps and crop_size must be positive, got {self.fps}, {self.crop_size}")
+        if self.landmark_every < 1: raise ValueError(f"landmark_every must be at least 1, got {self.landmark_every}")
+
+    @classmethod
+    def from_dict(cls, d:dict):
+        "As `Config.from_dict`; caches and checkpoints saved before `landmark_every` existed ran Face Mesh on every frame: 1."
+        return super().from_dict({'landmark_every': 1, **d} if isinstance(d, dict) else d)
 
     @property
     def mel_per_video_frame(self) -> float:
@@ -196,6 +204,7 @@ class TrainConfig(Config):
     "Training settings shared by `lipsound2.training.train` and `lipsound2 train`; saved in checkpoints as `train_args`."
     epochs:int=24                  # total epochs of the run (a resumed run continues up to this count)
     bs:int=16                      # batch size (utterances)
+    accumulate:int=1               # optimizer steps every N batches (fastai `GradientAccumulation`): the effective batch is bs*accumulate*processes
     lr:float=1e-3                  # peak learning rate of the schedule; Tacotron 2: 1e-3
     wd:float=1e-6                  # weight decay (L2, as torch Adam); Tacotron 2
     grad_clip:float=1.0            # gradient norm clipping; Tacotron 2
@@ -217,6 +226,7 @@ class TrainConfig(Config):
     def __post_init__(self):
         super().__post_init__()
         if self.epochs < 1 or self.bs < 1: raise ValueError(f"epochs and bs must be at least 1, got {self.epochs}, {self.bs}")
+        if self.accumulate < 1: raise ValueError(f"accumulate must be at least 1, got {self.accumulate}")
         if not self.lr > 0: raise ValueError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.teacher_forcing <= 1: raise ValueError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
         if self.schedule not in ('one_cycle', 'flat_cos'): raise ValueError(f"schedule must be 'one_cycle' or 'flat_cos', not {self.schedule!r}")

@@ -4,31 +4,50 @@
 
 # %% ../nbs/00_core.ipynb #662a59ee
 from __future__ import annotations
-import os, pickle, zipfile, contextlib
+import os, errno, shutil, pickle, zipfile, contextlib
 from pathlib import Path
 from importlib.resources import files
 import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DATA_ENV', 'LipSound2Error', 'atomic_path', 'atomic_write_text',
-           'atomic_torch_save', 'lengths_to_mask', 'count_parameters', 'CheckpointError', 'save_checkpoint',
-           'read_checkpoint', 'weights_dir', 'resolve_weights', 'data_root']
+__all__ = ['MIN_FREE_BYTES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DATA_ENV', 'LipSound2Error', 'NoSpaceError',
+           'atomic_path', 'atomic_write_text', 'atomic_torch_save', 'lengths_to_mask', 'count_parameters',
+           'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir', 'resolve_weights', 'data_root']
 
 # %% ../nbs/00_core.ipynb #88248fcc
 class LipSound2Error(Exception):
     "Base of the errors lipsound2 reports to a user: the message names the file (or setting) and what is wrong."
 
 # %% ../nbs/00_core.ipynb #4403efe7
+class NoSpaceError(LipSound2Error, OSError):
+    "The device of a file being written is full; nothing half-written is left. `NoSpaceError(errno.ENOSPC, message)`."
+    def __str__(self): return self.strerror
+
+MIN_FREE_BYTES = 1 << 20  # after a failed write, less than this free on the device means the disk filled up
+
+def _no_space(e:BaseException, folder:Path) -> bool:
+    "Whether the write error `e` came from a full device: `ENOSPC`/`EDQUOT`, or (writers such as libsndfile and torch's zip writer hide the errno) almost no space left."
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): return True
+    try: return shutil.disk_usage(folder).free < MIN_FREE_BYTES
+    except OSError: return False
+
 @contextlib.contextmanager
 def atomic_path(path:str|Path): # the file to write
-    "Context manager yielding a temporary `Path` beside `path` (same suffix); on success it replaces `path`, on error it is removed."
+    """Context manager yielding a temporary `Path` beside `path` (same suffix); on success it replaces `path`, on error it
+    is removed. A write that fails because the device is full raises `NoSpaceError` naming `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.stem}.tmp{os.getpid()}{path.suffix}')
     try:
         yield tmp
         os.replace(tmp, path)
+    except Exception as e:
+        if tmp.exists(): tmp.unlink()
+        if not isinstance(e, LipSound2Error) and _no_space(e, path.parent):
+            raise NoSpaceError(errno.ENOSPC, f"cannot write '{path}': no space left on the device "
+                               f"({shutil.disk_usage(path.parent).free/2**20:.1f} MB free); free some and run again") from None
+        raise
     finally:
         if tmp.exists(): tmp.unlink()
 

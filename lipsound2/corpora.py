@@ -13,13 +13,14 @@ from .audio import AUDIO_EXTS
 from .video import VIDEO_EXTS
 
 # %% auto #0
-__all__ = ['GRID_SLOTS', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence', 'read_align', 'read_align_span',
-           'read_grid', 'grid_split', 'read_folder', 'read_corpus']
+__all__ = ['GRID_SLOTS', 'CORPUS_READERS', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence', 'read_align',
+           'read_align_span', 'read_grid', 'grid_split', 'read_folder', 'register_corpus', 'corpus_names',
+           'detect_corpus', 'read_corpus']
 
 # %% ../nbs/00e_corpora.ipynb #9a49bbfc
 @dataclass
 class Utterance:
-    "One utterance: a video, optionally a separate audio file, a transcript, a speaker, a split name and a GRID `.align` file."
+    "One utterance: a video, optionally a separate audio file, a transcript, a speaker, a split name, a GRID `.align` file and the language. Every corpus reader yields these."
     utt_id:str
     video:Path
     audio:Path|None=None
@@ -27,6 +28,7 @@ class Utterance:
     speaker:str|None=None
     split:str|None=None
     align:Path|None=None  # word timings (GRID), for `read_align_span`
+    language:str|None=None  # ISO 639-1 code of the speech ('en', 'zh'); None when unknown or mixed (VoxCeleb2)
 
 # %% ../nbs/00e_corpora.ipynb #81a0eb01
 class CorpusError(LipSound2Error, ValueError):
@@ -94,7 +96,7 @@ def read_grid(root:str|Path, prefer:str='video') -> list[Utterance]:
             elif mpg.exists(): video, audio = mpg, None
             else: continue
             utts.append(Utterance(f'{sd.name}_{u}' if prefix else u, video, audio if audio is not None and audio.exists() else None,
-                                  read_align(al), sd.name, splits.get(u), al))
+                                  read_align(al), sd.name, splits.get(u), al, 'en'))
     return utts
 
 # %% ../nbs/00e_corpora.ipynb #80caf09b
@@ -122,10 +124,39 @@ def read_folder(root:str|Path) -> list[Utterance]:
         utts.append(Utterance(uid, v, audio, txt.read_text().strip() if txt.exists() else None, v.parent.name))
     return utts
 
-def read_corpus(root:str|Path) -> list[Utterance]:
-    "GRID layout when `root` (or its sub-folders) holds `align/`, else a plain folder of videos. Raises `CorpusError` for a missing folder or a file."
+# %% ../nbs/00e_corpora.ipynb #21a1b038
+CORPUS_READERS:dict = {}  # name -> (detect(root) -> bool, read(root) -> list[Utterance]), in detection order
+
+def register_corpus(name:str, # the `--corpus` name, e.g. 'lrs3'
+                    detect): # detect(root:Path) -> bool: whether `root` has this layout
+    "Decorator registering a corpus reader `read(root) -> list[Utterance]` under `name` for `read_corpus`."
+    def _reg(read):
+        CORPUS_READERS[name] = (detect, read)
+        return read
+    return _reg
+
+register_corpus('grid', lambda r: (r/'align').is_dir() or any((d/'align').is_dir() for d in r.iterdir() if d.is_dir()))(read_grid)
+
+# %% ../nbs/00e_corpora.ipynb #ac06d7aa
+def _load_readers():
+    import lipsound2.readers  # noqa: F401  registers the large corpora (a separate module to keep this one small)
+
+def corpus_names() -> list[str]:
+    "The names `read_corpus` accepts: 'auto', every registered layout, and 'folder'."
+    _load_readers()
+    return ['auto', *CORPUS_READERS, 'folder']
+
+def detect_corpus(root:str|Path) -> str:
+    "The name of the first registered layout that `root` matches, else 'folder'."
+    _load_readers()
+    return next((n for n, (detect, _) in CORPUS_READERS.items() if detect(Path(root))), 'folder')
+
+def read_corpus(root:str|Path, corpus:str='auto') -> list[Utterance]:
+    """The utterances under `root`, read with the reader named `corpus` (`corpus_names()`; 'auto': `detect_corpus`).
+    Raises `CorpusError` for a missing folder, a file, or an unknown corpus name."""
     root = Path(root)
     if not root.exists(): raise CorpusError(f"'{root}': no such corpus folder")
     if not root.is_dir(): raise CorpusError(f"'{root}' is a file, not a corpus folder: give the folder that holds the videos")
-    is_grid = (root/'align').exists() or any((d/'align').exists() for d in root.iterdir() if d.is_dir())
-    return read_grid(root) if is_grid else read_folder(root)
+    if corpus not in corpus_names(): raise CorpusError(f"'{root}': unknown corpus layout {corpus!r}; one of {', '.join(corpus_names())}")
+    if corpus == 'auto': corpus = detect_corpus(root)
+    return read_folder(root) if corpus == 'folder' else CORPUS_READERS[corpus][1](root)

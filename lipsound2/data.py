@@ -4,7 +4,7 @@
 
 # %% ../nbs/00f_data.ipynb #b688f9ce
 from __future__ import annotations
-import os, json, csv, time, warnings, zipfile
+import io, os, json, csv, time, warnings, zipfile
 from collections import Counter
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -15,7 +15,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import LipSound2Error, atomic_path, atomic_torch_save, atomic_write_text
+from .core import LipSound2Error, NoSpaceError, atomic_path, atomic_torch_save, atomic_write_text
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError
 from .video import FaceLandmarker, preprocess_utterance, crops_to_video
@@ -24,7 +24,8 @@ from .corpora import Utterance
 # %% auto #0
 __all__ = ['CACHE_KEYS', 'PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split', 'load_split',
            'CacheError', 'check_cached', 'check_cache_config', 'prepare', 'load_cached', 'cached_meta', 'cached_ids',
-           'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'get_dls', 'pack_cache', 'unpack_cache']
+           'lip_item', 'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'get_dls', 'pack_cache',
+           'unpack_cache']
 
 # %% ../nbs/00f_data.ipynb #d6408a1d
 def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
@@ -87,21 +88,32 @@ def _init_worker(ppid:int):
     _WORKER['lm'] = FaceLandmarker()
 
 def _atomic_savez(path:Path, **arrays):
-    with atomic_path(path) as tmp: np.savez(tmp, **arrays)  # tmp keeps the .npz suffix: savez adds none
+    buf = io.BytesIO(); np.savez(buf, **arrays)  # in memory first: a full disk then fails one plain write, not a zip writer
+    with atomic_path(path) as tmp: tmp.write_bytes(buf.getbuffer())
 
-def _prepare_one(u:Utterance, cache_dir:Path, cfg:PrepConfig) -> tuple[str, str|None, int]:
+def _prepare_one(u:Utterance, cache_dir:Path|None, cfg:PrepConfig, save=None) -> tuple[str, str|None, int]:
+    "Preprocess `u` and write its arrays to `cache_dir/<utt_id>.npz`, or hand them to `save(arrays)` (`lipsound2.shards`); returns (utt_id, error or None, frames)."
     try:
         lm = _WORKER.get('lm') or _WORKER.setdefault('lm', FaceLandmarker())
         r = preprocess_utterance(u.video, u.audio, cfg, lm)
-        meta = dict(utt_id=u.utt_id, video=str(u.video), audio=str(u.audio) if u.audio else None,
-                    transcript=u.transcript, speaker=u.speaker, split=u.split, missing_face=r['missing_face'])
-        _atomic_savez(cache_dir/f'{u.utt_id}.npz', crops=r['crops'], mel=r['mel'].astype(np.float16),
-                      boxes=r['boxes'], meta=np.array(json.dumps(meta)))
+        meta = dict(utt_id=u.utt_id, video=str(u.video), audio=str(u.audio) if u.audio else None, transcript=u.transcript,
+                    speaker=u.speaker, split=u.split, language=u.language, missing_face=r['missing_face'])
+        arrays = dict(crops=r['crops'], mel=r['mel'].astype(np.float16), boxes=r['boxes'], meta=np.array(json.dumps(meta)))
+        save(arrays) if save else _atomic_savez(cache_dir/f'{u.utt_id}.npz', **arrays)
         return u.utt_id, None, r['n_frames']
+    except NoSpaceError: raise  # a full disk fails every utterance after it: stop the run
     except PreprocessingError as e: return u.utt_id, str(e), 0
     except Exception as e:  # unexpected: the traceback too under `lipsound2 --verbose`
         import traceback
         return u.utt_id, f"'{u.video}': {type(e).__name__}: {e}" + ('\n' + traceback.format_exc() if os.environ.get('LIPSOUND2_VERBOSE') == '1' else ''), 0
+
+def _prepare_noting(u:Utterance, cache_dir:Path, cfg:PrepConfig) -> tuple[str, str|None, int, list[str]]:
+    "`_prepare_one` and the messages of lipsound2's warnings meanwhile (several faces in view): a worker process cannot show them."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        r = _prepare_one(u, cache_dir, cfg)
+    return (*r, [str(w.message) for w in caught if Path(w.filename).parent == Path(__file__).parent])
+
 
 # %% ../nbs/00f_data.ipynb #cf88e45b
 def _pid_alive(pid:int) -> bool:
@@ -132,10 +144,10 @@ def check_cache_config(cache_dir:str|Path, cfg:PrepConfig) -> None:
 
 # %% ../nbs/00f_data.ipynb #60952ea3
 def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(), n_workers:int|None=None,
-            progress:bool=True) -> dict:
+            progress:bool=True, client=None) -> dict: # client: a `distributed.Client` to run on a Dask cluster instead of local processes
     """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones,
     making damaged ones again (`check_cached`) and removing what killed runs left (`_remove_stale_temps`). Returns
-    dict(done, skipped, failed={utt_id: message}, damaged={utt_id: what was wrong}, frames, seconds); failures are also
+    dict(done, skipped, failed={utt_id: message}, damaged={utt_id: what was wrong}, warnings={utt_id: [messages]}, frames, seconds); failures are also
     written to `failures.json`. A bad utterance never stops the run. Raises `CacheError` when two utterances share an id."""
     dup = [i for i, n in Counter(u.utt_id for u in utts).items() if n > 1]
     if dup:
@@ -148,22 +160,26 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
     damaged = {i: w for i in sorted(have) if (w := check_cached(cache_dir/f'{i}.npz'))}
     todo = [u for u in utts if u.utt_id not in have or u.utt_id in damaged]
     n_workers = min(n_workers or os.cpu_count() or 1, max(1, len(todo)))
-    res = dict(done=0, skipped=len(utts)-len(todo), failed={}, damaged=damaged, frames=0, seconds=0.0)
+    res = dict(done=0, skipped=len(utts)-len(todo), failed={}, damaged=damaged, warnings={}, frames=0, seconds=0.0)
     t0 = time.perf_counter()
     if todo:
-        if n_workers == 1:
-            it = (_prepare_one(u, cache_dir, cfg) for u in todo)
+        if client is not None:  # Dask (`lipsound2.distributed`): one task per utterance, each written atomically by its worker
+            from distributed import as_completed as dask_completed
+            ex = client; it = dask_completed(client.map(_prepare_noting, todo, cache_dir=cache_dir, cfg=cfg, pure=False))
+        elif n_workers == 1:
+            it = (_prepare_noting(u, cache_dir, cfg) for u in todo)
             ex = None
         else:
             ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
-            it = as_completed([ex.submit(_prepare_one, u, cache_dir, cfg) for u in todo])
+            it = as_completed([ex.submit(_prepare_noting, u, cache_dir, cfg) for u in todo])
         try:
             for r in progress_bar(it, total=len(todo), display=progress):
-                uid, err, n = r.result() if ex else r
+                uid, err, n, notes = r.result() if ex else r
+                if notes: res['warnings'][uid] = notes
                 if err: res['failed'][uid] = err
                 else: res['done'] += 1; res['frames'] += n
         finally:
-            if ex: ex.shutdown(cancel_futures=True)
+            if ex and client is None: ex.shutdown(cancel_futures=True)
     res['seconds'] = time.perf_counter() - t0
     fails = cache_dir/'failures.json'
     if res['failed']: fails.write_text(json.dumps(res['failed'], indent=1))
@@ -201,6 +217,11 @@ def _leave_out(cache_dir:Path, damaged:dict, total:int, fail:bool=False):
     if fail: raise CacheError(msg)
     warnings.warn(msg + " (left out)")
 
+def lip_item(crops:np.ndarray, mel:np.ndarray, img_size:int|None=None, gray:bool=False) -> tuple:
+    "One training item from cached arrays: `(video (C, T, H, W) uint8, mel (n_mels, T_mel) float32)`; also used by `lipsound2.shards`."
+    v = (crops_to_video(crops, img_size, gray)*255).round().to(torch.uint8)
+    return v, torch.from_numpy(np.asarray(mel, np.float32))
+
 class LipDataset(torch.utils.data.Dataset):
     "Cached utterances as `(video (C, T, H, W) float32 in [0, 1], mel (n_mels, T_mel) float32)` pairs."
     def __init__(self, cache_dir:str|Path, utt_ids:list[str], img_size:int|None=None, # resize crops to this side
@@ -219,8 +240,7 @@ class LipDataset(torch.utils.data.Dataset):
 
     def _load(self, u):
         it = load_cached(self.cache_dir, u)
-        v = (crops_to_video(it['crops'], self.img_size, self.gray)*255).round().to(torch.uint8)
-        return v, torch.from_numpy(it['mel'])
+        return lip_item(it['crops'], it['mel'], self.img_size, self.gray)
 
     def __len__(self): return len(self.ids)
     def __getitem__(self, i):

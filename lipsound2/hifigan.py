@@ -8,7 +8,6 @@ import importlib.util, json, math, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -18,8 +17,7 @@ from fastcore.basics import patch
 from .config import Config, MelConfig
 from .audio import mel_spectrogram, load_audio
 from .core import CHECKPOINT_FORMAT, CheckpointError, save_checkpoint, read_checkpoint, _unpickling_detail
-from .synthesis import Vocoder, GriffinLimVocoder, register_vocoder
-from .waveglow import remove_weightnorm, has_weightnorm
+from .synthesis import Vocoder, GriffinLimVocoder, register_vocoder, remove_weightnorm, has_weightnorm
 
 # %% auto #0
 __all__ = ['WHEEL', 'WHEEL_WEIGHTS', 'ADAPTERS', 'DEFAULT_ADAPTER', 'VOCODER_SYSTEMS', 'HiFiGANConfig', 'ResBlock',
@@ -299,6 +297,7 @@ def measure_vocoders(vocoders:dict,          # system name -> `Vocoder`
                      log:bool=True) -> pd.DataFrame:
     """Per clip, system and input ('copy': the recording's mel; 'generated': the LipSound2 mel from the video, seed 0):
     STOI, ESTOI, PESQ, MCD against the recording, WER/CER, vocoder seconds and audio seconds. One row each."""
+    import pandas as pd
     from lipsound2.synthesis import evaluate_utterance
     from lipsound2.jasper import transcribe, wer_cer
     from lipsound2.inference import crops_to_speech
@@ -329,6 +328,7 @@ def measure_vocoders(vocoders:dict,          # system name -> `Vocoder`
 def vocoder_summary(df:pd.DataFrame, # rows of `results/vocoders_val.csv`
                    ) -> pd.DataFrame:
     "One row per system: mean STOI/ESTOI/PESQ/MCD and WER/CER (%) for copy-synthesis and generated speech, clips, RTF."
+    import pandas as pd
     m = df.groupby(['system', 'input'], sort=False)[['stoi', 'estoi', 'pesq', 'mcd', 'wer', 'cer']].mean()
     m[['wer', 'cer']] *= 100
     out = m.unstack('input')

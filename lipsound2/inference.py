@@ -4,7 +4,9 @@
 
 # %% ../nbs/09_inference.ipynb #555c7aa4
 from __future__ import annotations
-import json, warnings
+import contextlib, json, warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -12,12 +14,14 @@ import torch
 from .config import PrepConfig
 from .core import LipSound2Error, atomic_path, resolve_weights
 from torch import nn
+from torch.nn.utils.rnn import pad_sequence
 from .model import LipSound2, load_checkpoint
 from .synthesis import Vocoder, get_vocoder
 
 # %% auto #0
-__all__ = ['SHIPPED_MODELS', 'DEFAULT_MODEL', 'DEFAULT_VOCODER', 'DEFAULT_RECOGNISER', 'DEFAULT_LIP_RECOGNISER', 'Speech',
-           'plot_speech', 'crops_to_speech', 'LipSound2Pipeline', 'LipReader', 'evaluate_speech']
+__all__ = ['SHIPPED_MODELS', 'DEFAULT_MODEL', 'DEFAULT_VOCODER', 'DEFAULT_RECOGNISER', 'LIP_RECOGNISERS',
+           'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech', 'clip_seeded_prenet', 'crops_to_speech',
+           'LipSound2Pipeline', 'lip_recogniser', 'LipReader', 'evaluate_speech']
 
 # %% ../nbs/09_inference.ipynb #58036e48
 @dataclass
@@ -42,7 +46,7 @@ class Speech:
 
 # %% ../nbs/09_inference.ipynb #e1efd558
 SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
-DEFAULT_MODEL = 'lipsound2'                               # what `speak`, `read` and `evaluate` use by default
+DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344 vs LipSound2's 0.482/0.252, Griffin-Lim)
 DEFAULT_VOCODER = 'hifigan'   # the best generated-speech STOI/ESTOI on GRID s1 validation (`06a_hifigan`: 0.507/0.261 vs Griffin-Lim's 0.482/0.252)
 
 # %% ../nbs/09_inference.ipynb #91e1cebb
@@ -62,20 +66,41 @@ def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/09_inference.ipynb #983a0d7d
+@contextlib.contextmanager
+def clip_seeded_prenet(model:nn.Module, # a video-to-speech model; one without a prenet that keeps dropout is only seeded
+                       batch:int, # clips in the batch
+                       seed:int=0): # each clip's seed
+    """Within the block, clip `i` of a batch of `batch` draws its prenet dropout from a generator of its own seeded
+    with `seed` (the masks it draws alone after `torch.manual_seed(seed)`, on CPU), so batched speech equals
+    one-at-a-time speech. A batch of one (or a model without such a prenet) just runs after `torch.manual_seed(seed)`."""
+    prenet = getattr(getattr(model, 'decoder', None), 'prenet', None)
+    torch.manual_seed(seed)
+    if batch == 1 or prenet is None or not (prenet.always_dropout and prenet.dropout > 0): yield; return
+    gens, p = [torch.Generator().manual_seed(seed) for _ in range(batch)], prenet.dropout
+    def drop(layer, inp, out):  # out (B, dim): F.dropout's mask per clip, drawn in the order a batch of one draws them
+        keep = torch.stack([torch.empty(out.shape[1:]).bernoulli_(1 - p, generator=g) for g in gens]).div_(1 - p)
+        return out * keep.to(out)
+    hooks = [layer.register_forward_hook(drop) for layer in prenet.layers]
+    prenet.always_dropout = False
+    try: yield
+    finally:
+        prenet.always_dropout = True
+        for h in hooks: h.remove()
+
 # %% ../nbs/09_inference.ipynb #823205b7
-def crops_to_speech(crops:list, # face crops `(T, S, S, 3)` uint8, one array per clip, all the same T
+def crops_to_speech(crops:list, # face crops `(T_i, S, S, 3)` uint8, one array per clip (padded batch: see `speak`)
                     model:nn.Module, # a video-to-speech model (`LipSound2`, `NARVideoToSpeech`) in eval mode
                     vocoder:Vocoder,
-                    seed:int=0) -> list[Speech]: # seeds the prenet dropout kept at inference (Tacotron 2)
-    "Speech for each clip of one batch (see above); the model runs on its own device, the vocoder on its own."
+                    seed:int=0) -> list[Speech]: # seeds the prenet dropout kept at inference (Tacotron 2), per clip
+    "Speech for each clip of one batch, the same as each alone (see above); the model runs on its own device, the vocoder on its own."
     from lipsound2.video import crops_to_video
-    from lipsound2.data import collate_lip
     c = model.cfg
-    vids = [crops_to_video(x, c.img_size, c.in_channels == 1) for x in crops]
-    video, vlens, _, _ = collate_lip([(v, torch.zeros(c.mel.n_mels, 1)) for v in vids])
+    vids = [crops_to_video(x, c.img_size, c.in_channels == 1) for x in crops]                          # (C, T_i, H, W)
+    vlens = torch.tensor([v.shape[1] for v in vids])
+    video = pad_sequence([v.transpose(0, 1) for v in vids], batch_first=True).transpose(1, 2).contiguous()  # (B, C, T, H, W)
     dev = next(model.parameters()).device
-    torch.manual_seed(seed)
-    mel, mlens, align = model.infer(video.to(dev), vlens.to(dev))
+    with clip_seeded_prenet(model, len(vids), seed): mel, mlens, align = model.infer(video.to(dev), vlens.to(dev))
     out = []
     for i, (m, n, t) in enumerate(zip(mel, mlens, vlens)):
         m = m[:, :int(n)].float().cpu()
@@ -93,7 +118,7 @@ class LipSound2Pipeline:
                  vocoder:Vocoder, # any registered vocoder, e.g. `get_vocoder('griffinlim')`
                  prep:PrepConfig|None=None, # crop settings; default: the model's `prep`, else `PrepConfig()` with a warning
                  seed:int=0, # seeds the prenet dropout kept at inference, per batch
-                 batch_size:int=1): # clips of equal length run together (outputs then depend on the batching)
+                 batch_size:int=8): # clips per model call (the speech does not depend on it)
         self.model, self.vocoder, self.seed, self.batch_size = model.eval(), vocoder, seed, batch_size
         self.prep = prep or getattr(model, 'prep', None)
         if self.prep is None:
@@ -132,9 +157,10 @@ def preprocess(self:LipSound2Pipeline, video:str|Path) -> np.ndarray:
 
 @patch
 def speak(self:LipSound2Pipeline, crops:list) -> list[Speech]:
-    "Speech for a list of crop arrays `(T, S, S, 3)`: clips of equal length in batches of `batch_size`, each batch seeded."
-    out = [None] * len(crops)
-    by_len = {}
+    """Speech for a list of crop arrays `(T, S, S, 3)`, in their order. Clips of equal length run in batches of
+    `batch_size`: LipSound2's Postnet reads past the end of a shorter clip in a padded batch, so only equal lengths
+    give the speech each clip gets alone (GRID clips are all 3 s)."""
+    out, by_len = [None] * len(crops), {}
     for i, c in enumerate(crops): by_len.setdefault(len(c), []).append(i)
     for idx in by_len.values():
         for k in range(0, len(idx), self.batch_size):
@@ -150,9 +176,42 @@ def __call__(self:LipSound2Pipeline, videos:str|Path|list) -> Speech|list[Speech
     for p, s in zip(paths, speeches): s.source = p
     return speeches if isinstance(videos, (list, tuple)) else speeches[0]
 
+# %% ../nbs/09_inference.ipynb #182a5e3e
+@patch
+def batch(self:LipSound2Pipeline, videos:list, # video paths
+          ahead:int|None=None, # videos decoded and cropped ahead of the model; None: two batches
+         ) -> Iterator[tuple[Path, Speech|LipSound2Error]]:
+    """Yield `(path, Speech)` for each video in order, or `(path, error)` for one it cannot use while the rest go on.
+    A background thread decodes and crops the next videos while the model and the vocoder work on the current
+    batch of `batch_size` (PyAV, mediapipe and torch release the GIL: both cores work). Meanwhile torch has one
+    thread fewer (the crops take a core; restored at the end). Each speech equals `self(path)` up to float rounding."""
+    paths, n = [Path(v) for v in videos], self.batch_size
+    ahead = 2*n if ahead is None else ahead
+    def prep(p):
+        try: return self.preprocess(p)
+        except LipSound2Error as e: return e
+    threads = torch.get_num_threads()
+    with ThreadPoolExecutor(1, thread_name_prefix='lipsound2-crops') as pool, contextlib.ExitStack() as restore:
+        if len(paths) > 1 and threads > 1:  # oversubscribed cores make torch's worker threads wait on each other
+            torch.set_num_threads(threads - 1); restore.callback(torch.set_num_threads, threads)
+        futures = [pool.submit(prep, p) for p in paths[:n + ahead]]
+        for k in range(0, len(paths), n):
+            crops = [f.result() for f in futures[k:k + n]]
+            futures += [pool.submit(prep, p) for p in paths[len(futures):k + 2*n + ahead]]   # keep the thread busy
+            ok = [i for i, c in enumerate(crops) if not isinstance(c, LipSound2Error)]
+            speech = dict(zip(ok, self.speak([crops[i] for i in ok]) if ok else []))
+            for i, p in enumerate(paths[k:k + n]):
+                if i in speech: speech[i].source = p
+                yield p, speech.get(i, crops[i])
+
 # %% ../nbs/09_inference.ipynb #300513e5
 DEFAULT_RECOGNISER = 'jasper_small.pt'                # shipped: trained on GRID s1 recordings
-DEFAULT_LIP_RECOGNISER = 'jasper_small_lipsound2.pt'  # shipped: then fine-tuned on LipSound2's speech
+LIP_RECOGNISERS = dict(lipsound2='jasper_small_lipsound2.pt', nar='jasper_small_nar.pt')  # shipped: then fine-tuned on each shipped model's speech
+DEFAULT_LIP_RECOGNISER = LIP_RECOGNISERS[DEFAULT_MODEL]
+
+def lip_recogniser(kind:str) -> str:
+    "The shipped recogniser fine-tuned on the generated speech of video-to-speech model kind `kind` ('lipsound2', 'nar'); else `DEFAULT_LIP_RECOGNISER`."
+    return LIP_RECOGNISERS.get(kind, DEFAULT_LIP_RECOGNISER)
 
 class LipReader:
     "Lip reading through generated speech: `LipSound2Pipeline` then a Jasper recogniser. Call on a video path (text) or a list (texts)."
@@ -163,11 +222,12 @@ class LipReader:
 
     @classmethod
     def from_pretrained(cls, path:str|Path|None=None, # LipSound2 checkpoint; None: the shipped one
-                        recogniser:str|Path|None=None, # Jasper checkpoint or .nemo; None: `DEFAULT_LIP_RECOGNISER`
+                        recogniser:str|Path|None=None, # Jasper checkpoint or .nemo; None: the one for the model's kind (`lip_recogniser`)
                         decoder:str='greedy', device:str='cpu', **kw): # `vocoder`, `vocoder_path`, `seed`
         "The shipped (or given) speaker and recogniser. Raises `CheckpointError` naming a file that cannot be loaded."
         from lipsound2.jasper import load_jasper
-        return cls(LipSound2Pipeline.from_pretrained(path, device, **kw), load_jasper(resolve_weights(recogniser or DEFAULT_LIP_RECOGNISER)), decoder)
+        pipe = LipSound2Pipeline.from_pretrained(path, device, **kw)
+        return cls(pipe, load_jasper(resolve_weights(recogniser or lip_recogniser(pipe.model.kind))), decoder)
 
     def transcribe(self, speech:Speech) -> str:
         "The recogniser's text for one `Speech`."
@@ -178,9 +238,15 @@ class LipReader:
         speech = self.pipeline(videos)
         return [self.transcribe(s) for s in speech] if isinstance(speech, list) else self.transcribe(speech)
 
+# %% ../nbs/09_inference.ipynb #8ad64fe2
+@patch
+def batch(self:LipReader, videos:list) -> Iterator[tuple[Path, str|LipSound2Error]]:
+    "Yield `(path, text)` for each video in order, or `(path, error)` for one it cannot use: `LipSound2Pipeline.batch`, then the recogniser."
+    for p, s in self.pipeline.batch(videos): yield p, s if isinstance(s, LipSound2Error) else self.transcribe(s)
+
 # %% ../nbs/09_inference.ipynb #794ec492
 def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipeline):
-    "Yield `(utt_id, crops, reference audio path or None, transcript)` from a cache or a corpus folder."
+    "Yield `(utt_id, crops, reference audio path or None, transcript)` from a cache or a corpus folder (the error in place of the crops of a video that cannot be used)."
     from lipsound2.data import cached_ids, load_cached
     from lipsound2.corpora import read_corpus
     if (data/'config.json').exists():
@@ -197,7 +263,9 @@ def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipelin
             if limit and n >= limit: return
     else:
         for u in [u for u in read_corpus(data) if not split or u.split == split][:limit or None]:
-            yield u.utt_id, pipe.preprocess(u.video), u.audio or u.video, u.transcript
+            try: crops = pipe.preprocess(u.video)
+            except LipSound2Error as e: yield u.utt_id, e, None, None; continue  # an unusable video: reported, the rest scored
+            yield u.utt_id, crops, u.audio or u.video, u.transcript
 
 def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus folder
                     pipe:LipSound2Pipeline,
@@ -206,7 +274,9 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
                     recogniser=None, # a Jasper for WER/CER, or None
                     copy:bool=True, # also score copy-synthesis
                     progress:bool=True):
-    "Per-utterance scores (pandas DataFrame: utt_id, system, stoi, estoi, pesq, mcd[, wer, cer]); raises `LipSound2Error` when there is nothing to score."
+    """Per-utterance scores (pandas DataFrame: utt_id, system, stoi, estoi, pesq, mcd[, wer, cer]). A video of a corpus
+    folder that cannot be used (no face, unreadable) is left out with a warning naming it, and listed in `df.attrs['failed']`
+    (`{utt_id: message}`). Raises `LipSound2Error` when there is nothing to score."""
     import pandas as pd
     from fastprogress.fastprogress import progress_bar
     from lipsound2.audio import load_audio
@@ -215,8 +285,10 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
     if not data.exists(): raise LipSound2Error(f"'{data}': no such cache or corpus folder")
     items = list(_eval_items(data, split, limit, pipe))
     if not items: raise LipSound2Error(f"no utterances to evaluate in '{data}' (split {split!r})")
-    rows = []
+    rows, failed = [], {}
     for uid, crops, ref_path, text in progress_bar(items, display=progress):
+        if isinstance(crops, LipSound2Error):
+            failed[uid] = str(crops); warnings.warn(f"left out: {crops}"); continue
         wav = pipe.speak([crops])[0].wav
         if ref_path is None: continue
         ref = load_audio(ref_path, voc.sample_rate)
@@ -227,4 +299,6 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
                 from lipsound2.jasper import transcribe, wer_cer
                 row['wer'], row['cer'] = wer_cer(text, transcribe(w, recogniser, sr=voc.sample_rate, decoder='grammar'))
             rows.append(row)
-    return pd.DataFrame(rows)
+    if not rows: raise LipSound2Error(f"no utterance of '{data}' could be scored ({len(failed)} of {len(items)} videos unusable)")
+    df = pd.DataFrame(rows); df.attrs['failed'] = failed
+    return df

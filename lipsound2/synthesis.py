@@ -7,17 +7,17 @@ from __future__ import annotations
 import importlib, math, warnings
 from typing import Callable
 import numpy as np
-import pandas as pd
 import torch, torchaudio
 import torch.nn.functional as F
-import pystoi, pesq
+from torch import nn
+from torch.nn.utils import parametrize
 from .config import MelConfig
 from .audio import mel_spectrogram
 
 # %% auto #0
 __all__ = ['PESQ_SR', 'MCD_CONST', 'METRICS', 'fit_length', 'Vocoder', 'GriffinLimVocoder', 'register_vocoder',
-           'available_vocoders', 'get_vocoder', 'align_lengths', 'stoi', 'estoi', 'pesq_wb', 'mel_cepstrum', 'mcd',
-           'evaluate_utterance', 'summarise', 'copy_synthesis']
+           'available_vocoders', 'get_vocoder', 'remove_weightnorm', 'has_weightnorm', 'align_lengths', 'stoi', 'estoi',
+           'pesq_wb', 'mel_cepstrum', 'mcd', 'evaluate_utterance', 'summarise', 'copy_synthesis']
 
 # %% ../nbs/06_synthesis.ipynb #c4417f79
 def fit_length(x:torch.Tensor, # (..., samples)
@@ -136,6 +136,17 @@ def _griffinlim(path:str|None=None, **kw) -> GriffinLimVocoder:
 
 register_vocoder('griffinlim', _griffinlim)
 
+# %% ../nbs/06_synthesis.ipynb #a44394dc
+def remove_weightnorm(model:nn.Module) -> nn.Module:
+    "Fold weight normalisation into plain weights, in place, for faster inference (NVIDIA `remove_weightnorm`)."
+    for mod in model.modules():
+        if parametrize.is_parametrized(mod, 'weight'): parametrize.remove_parametrizations(mod, 'weight')
+    return model
+
+def has_weightnorm(model:nn.Module) -> bool:
+    "Whether any layer of `model` is still weight-normalised."
+    return any(parametrize.is_parametrized(mod, 'weight') for mod in model.modules())
+
 # %% ../nbs/06_synthesis.ipynb #37192657
 def _mono(x, what:str) -> np.ndarray:
     x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
@@ -161,11 +172,13 @@ def stoi(ref, # (samples,) reference waveform
          sr:int, # sample rate of both, Hz (pystoi resamples to 10 kHz)
         ) -> float:
     "STOI (Taal et al. 2011) via pystoi: unitless, 0..1, higher is better. Lengths aligned by `align_lengths`."
+    import pystoi   # imported here: its scipy.signal import costs 0.7 s of every command's start-up
     ref, deg = align_lengths(ref, deg)
     return float(pystoi.stoi(ref, deg, sr, extended=False))
 
 def estoi(ref, deg, sr:int) -> float:
     "Extended STOI (Jensen and Taal 2016) via pystoi: unitless, about 0..1, higher is better; arguments as `stoi`."
+    import pystoi
     ref, deg = align_lengths(ref, deg)
     return float(pystoi.stoi(ref, deg, sr, extended=True))
 
@@ -179,6 +192,7 @@ def pesq_wb(ref, # (samples,) reference waveform
     """Wide-band PESQ (ITU-T P.862.2) via the `pesq` package at 16 kHz: MOS-LQO, about 1.04..4.64, higher is
     better. Returns `nan` with a warning when PESQ cannot score the pair (silent reference, no utterance found,
     signal too short)."""
+    import pesq
     ref, deg = align_lengths(ref, deg)
     if not (np.abs(ref).max() > 0 and np.abs(deg).max() > 0):
         warnings.warn("PESQ: a signal is all zeros; returning nan"); return math.nan
@@ -229,6 +243,7 @@ def summarise(rows:list[dict]|pd.DataFrame, # one row per utterance with columns
               by:str|None=None,             # group by this column (e.g. 'system') if given
              ) -> pd.DataFrame:
     "Mean, std and count (non-nan) of each metric: index `metric` (or `(by, metric)`), columns mean, std, count."
+    import pandas as pd
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     cols = [m for m in METRICS if m in df.columns]
     if not cols: raise ValueError(f"no metric columns among {list(df.columns)}; expected some of {METRICS}")

@@ -17,13 +17,13 @@ import torch
 from torch import nn
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
-from fastai.callback.training import GradientClip
+from fastai.callback.training import GradientClip, GradientAccumulation
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.progress import ProgressCallback  # registers the progress bars and `Learner.no_bar`
 from fastai.callback.schedule import fit_one_cycle    # patches `Learner.fit_one_cycle`
 from fastai.metrics import AvgMetric, Metric
 from fastai.optimizer import Adam
-from fastai.torch_core import params, to_device, default_device
+from fastai.torch_core import params, to_device, default_device, rank_distrib
 from fastcore.basics import patch
 from fastcore.foundation import L
 from matplotlib.figure import Figure
@@ -34,6 +34,7 @@ from .attention import plot_alignment
 from .model import (LipSound2, LipSound2Loss, masked_mse, save_model, load_weights, checkpoint_config, model_class,
                              MODELS)
 from .nar import NARLoss
+from .ddp import any_process, bare_model, ddp_context, setup_rank
 
 # %% ../nbs/05_training.ipynb #84012930
 class TeacherForcing(Callback):
@@ -66,7 +67,7 @@ class GuidedAttention(Callback):
     def __init__(self, weight:float=1.0, sigma:float=0.2): self.weight, self.sigma = weight, sigma
     def after_loss(self):
         if not self.training or not self.weight: return
-        ga = guided_attention_loss(self.pred[2], self.xb[1], self.yb[1], self.model.cfg.frames_per_step, self.sigma)
+        ga = guided_attention_loss(self.pred[2], self.xb[1], self.yb[1], bare_model(self.model).cfg.frames_per_step, self.sigma)
         self.learn.loss_grad = self.loss_grad + self.weight * ga
         self.learn.loss = self.loss + self.weight * ga.detach()
 
@@ -90,7 +91,7 @@ class FreeRunningMSE(Metric):
         mel, mlens = learn.yb
         with torch.random.fork_rng(devices=[video.device] if video.is_cuda else []):  # training's random stream is left alone
             torch.manual_seed(self.seed)
-            post, plens, _ = learn.model.infer(video, vlens)               # (B, n_mels, T_mel'), (B,)
+            post, plens, _ = bare_model(learn.model).infer(video, vlens)   # (B, n_mels, T_mel'), (B,)
         n = min(post.shape[-1], mel.shape[-1])
         lens = torch.minimum(plens.to(mlens.device), mlens).clamp(max=n)
         self.total += float(masked_mse(post[..., :n], mel[..., :n], lens)) * len(vlens)
@@ -132,17 +133,18 @@ class LipSound2Checkpoint(Callback):
     def after_epoch(self):
         if not getattr(self, '_trained', False): return   # an epoch skipped by SkipToEpoch
         self._trained = False
+        if rank_distrib(): return                         # under DDP (`lipsound2.ddp`) only rank 0 writes
         names = list(self.recorder.metric_names[1:-1]) if self.recorder.add_time else list(self.recorder.metric_names[1:])
         vals = dict(zip(names, [None if v is None else float(v) for v in self.recorder.values[-1]]))
         score = vals.get(self.monitor)
         info = dict(epoch=self.epoch, n_epoch=self.n_epoch, losses=vals, monitor=self.monitor,
                     best_score=min(self.best, score if score is not None else math.inf), **self.extra)
-        save_model(self.model, self.out_dir/'last.pt', self.precision, opt=_plain(self.opt.state_dict()), **info)
+        save_model(bare_model(self.model), self.out_dir/'last.pt', self.precision, opt=_plain(self.opt.state_dict()), **info)
         _append_history(self.out_dir/'history.json', dict(epoch=self.epoch, **vals, seconds=round(time.perf_counter() - self._t0, 2),
                                                             cpu_seconds=round(time.process_time() - self._c0, 2)))
         if score is not None and score < self.best:
             self.best = score
-            save_model(self.model, self.out_dir/'best.pt', self.precision, **info)
+            save_model(bare_model(self.model), self.out_dir/'best.pt', self.precision, **info)
 
 # %% ../nbs/05_training.ipynb #8f964d20
 def alignment_figure(align, # (T_steps, T_in) attention weights of one utterance
@@ -195,12 +197,14 @@ class VideoTimeMask(Callback):
         self.learn.xb = (video, *self.xb[1:])
 
 class TimeBudget(Callback):
-    "Stop fitting after the epoch in which the process's CPU time since `before_fit` exceeded `minutes` (0: no limit)."
+    """Stop fitting after the epoch in which the process's CPU time since `before_fit` exceeded `minutes` (0: no limit). Under
+    torchrun every process stops after the epoch in which the first one ran out (`any_process`): alone, it would leave the
+    others waiting in DDP's gradient all-reduce."""
     order = 70  # after the checkpoint of that epoch is written
     def __init__(self, minutes:float=0.): self.minutes = minutes
     def before_fit(self): self._t0 = time.process_time()
     def after_epoch(self):
-        if self.minutes and time.process_time() - self._t0 > 60 * self.minutes: raise CancelFitException()
+        if self.minutes and any_process(time.process_time() - self._t0 > 60 * self.minutes): raise CancelFitException()
 
 # %% ../nbs/05_training.ipynb #fcfb2415
 def v2s_splitter(model:nn.Module):
@@ -224,7 +228,8 @@ def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)
                 extra:dict=None, # more entries for every checkpoint
                 cbs:list=None, # more callbacks
                 **kw): # more `Learner` arguments
-    "A fastai `Learner` for a video-to-speech model (see above): clipping, AMP on GPU, checkpoints, `mse_free` on validation."
+    """A fastai `Learner` for a video-to-speech model (see above): clipping, gradient accumulation (`tcfg.accumulate`; `tcfg.bs`
+    must be the loaders' batch size), AMP on GPU, checkpoints, `mse_free` on validation."""
     tcfg = tcfg or TrainConfig()
     model = model if model is not None else model_for(cfg or LipSound2Config())
     # fastai moves batches to the model's device, not the model to the data's: without a device, a GPU would sit idle
@@ -233,6 +238,7 @@ def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)
     ls2 = isinstance(model, LipSound2)
     cb = [TeacherForcing(tcfg.teacher_forcing)] if ls2 else []
     cb.append(GradientClip(tcfg.grad_clip))
+    if tcfg.accumulate > 1: cb.append(GradientAccumulation(tcfg.bs * tcfg.accumulate))  # n_acc counts this process's samples
     if ls2 and tcfg.guided_attention: cb.append(GuidedAttention(tcfg.guided_attention, tcfg.guided_attention_sigma))
     if tcfg.time_mask: cb.append(VideoTimeMask(tcfg.time_mask))
     if tcfg.max_minutes: cb.append(TimeBudget(tcfg.max_minutes))
@@ -304,6 +310,7 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
     finished run: a folder holding `last.pt` must be resumed. Raises `FileNotFoundError`, `ValueError`, `CheckpointError`."""
     if resume and init_from is not None: raise ValueError("give either resume=True or init_from, not both")
     if threads: torch.set_num_threads(threads)
+    setup_rank()                                         # torchrun: this process's GPU (`lipsound2.ddp`)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     model, tcfg, start, best, ck = _start(out_dir, cfg, tcfg, resume, init_from, model_cls)
     if init_decoder is not None and ck is None:
@@ -311,6 +318,9 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
         load_pretrained_decoder(model, init_decoder)
     if start >= tcfg.epochs: raise ValueError(f"the run in '{out_dir}' already finished {start} epochs; ask for more than {start}")
     cfg = model.cfg
+    if dls is None and (Path(cache_dir)/'shards.json').exists():  # shards (`prepare --shards`): streamed, not loaded (`lipsound2.shards`)
+        from lipsound2.shards import shard_dls
+        dls = shard_dls(cache_dir, split, bs=tcfg.bs, img_size=cfg.img_size, gray=cfg.in_channels == 1)
     if dls is None:
         from lipsound2.data import get_dls
         dls = get_dls(cache_dir, split, bs=tcfg.bs, img_size=cfg.img_size, gray=cfg.in_channels == 1, preload=preload, **dl_kw)
@@ -329,6 +339,7 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
     fit = learn.fit_one_cycle if tcfg.schedule == 'one_cycle' else learn.fit_flat_cos
     with ExitStack() as quiet:
         if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+        quiet.enter_context(ddp_context(learn))          # under torchrun: DistributedDataParallel (`lipsound2.ddp`)
         fit(tcfg.epochs, tcfg.lr, wd=tcfg.wd, start_epoch=start)
     return learn
 

@@ -24,11 +24,11 @@ from .core import data_root
 from .config import Config, MelConfig
 from .audio import mel_spectrogram, load_audio
 from .corpora import grid_split
-from .synthesis import Vocoder, register_vocoder
+from .synthesis import Vocoder, register_vocoder, remove_weightnorm, has_weightnorm
 
 # %% auto #0
-__all__ = ['WaveGlowConfig', 'Invertible1x1Conv', 'WN', 'WaveGlow', 'perturb_', 'remove_weightnorm', 'has_weightnorm',
-           'WaveGlowLoss', 'Denoiser', 'AudioSegments', 'TimeLimit', 'train_waveglow', 'WaveGlowVocoder']
+__all__ = ['WaveGlowConfig', 'Invertible1x1Conv', 'WN', 'WaveGlow', 'perturb_', 'WaveGlowLoss', 'Denoiser', 'AudioSegments',
+           'TimeLimit', 'train_waveglow', 'WaveGlowVocoder']
 
 # %% ../nbs/07_waveglow.ipynb #30bddcb5
 @dataclass
@@ -231,17 +231,6 @@ def perturb_(model:nn.Module, scale:float=0.05, seed:int=0) -> nn.Module:
     with torch.no_grad():
         for p in model.parameters(): p.add_(scale*torch.randn(p.shape, generator=g).to(p))
     return model
-
-# %% ../nbs/07_waveglow.ipynb #86c8b0dc
-def remove_weightnorm(model:nn.Module) -> nn.Module:
-    "Fold weight normalisation into plain weights, in place, for faster inference (NVIDIA `remove_weightnorm`)."
-    for mod in model.modules():
-        if parametrize.is_parametrized(mod, 'weight'): parametrize.remove_parametrizations(mod, 'weight')
-    return model
-
-def has_weightnorm(model:nn.Module) -> bool:
-    "Whether any layer of `model` is still weight-normalised."
-    return any(parametrize.is_parametrized(mod, 'weight') for mod in model.modules())
 
 # %% ../nbs/07_waveglow.ipynb #e40a1358
 class WaveGlowLoss(nn.Module):

@@ -24,7 +24,7 @@ def assert_clean_error(r, *contains, status=1):
 def assert_ours_only(r):
     "stderr holds only our own lines (errors, warnings, batch summaries): no traceback, no third-party log noise."
     assert 'Traceback' not in r.stderr, r.stderr
-    for l in lines(r): assert l.startswith(('lipsound2: ', '  failed ', '  cache file of ')), (l, r.stderr)
+    for l in lines(r): assert l.startswith(('lipsound2: ', '  failed ')), (l, r.stderr)
 
 def frames(n=None, clip='bbaf2n'):
     "Decoded RGB frames of a sample clip (the first `n`)."
@@ -140,8 +140,8 @@ def test_prepare_remakes_damaged_cache_files_and_keeps_good_ones(cache, tmp_path
     r = run_cli('prepare', SAMPLES, cache, '--workers', '1', '--figure', 'none')
     assert r.returncode == 0 and 'done 2, already cached 1, failed 0' in r.stdout, (r.stdout, r.stderr)
     assert_ours_only(r)
-    assert "cache file of bbaf2n was damaged (bad CRC in crops.npy): made again" in r.stderr
-    assert "cache file of bgbb3a was damaged (BadZipFile" in r.stderr
+    assert "bbaf2n.npz' was damaged (bad CRC in crops.npy): made again" in r.stderr
+    assert "bgbb3a.npz' was damaged (BadZipFile" in r.stderr
     assert (cache/'brbm6n.npz').read_bytes() == good  # the sound file is not rewritten
     from lipsound2.data import check_cached
     assert all(check_cached(cache/f'{u}.npz') is None for u in ('bbaf2n', 'bgbb3a'))
@@ -262,3 +262,69 @@ def test_train_on_a_plain_folder_makes_a_default_split(cache, tmp_path):
     assert (tmp_path/'run'/'last.pt').exists()
     r = run_cli('train', cache, '--out', tmp_path/'run', *TINY)  # and the run is not trained over
     assert_clean_error(r, "already holds a run (last.pt)")
+
+# --- 7. a full disk: one line, nothing half-written ---------------------------------------------------------------------
+
+def _full_disk_runner():
+    "A way to run a command with a small tmpfs mounted (a user+mount namespace without root, or root), else None."
+    import subprocess
+    for pre in (['unshare', '--user', '--map-root-user', '--mount'], ['unshare', '--mount']):
+        if shutil.which(pre[0]) and subprocess.run([*pre, 'true'], capture_output=True).returncode == 0: return pre
+    return None
+
+def run_on_full_disk(folder:Path, kb_free:int, *args):
+    "Run `lipsound2 *args` with a 512 KB tmpfs at `folder` that has only `kb_free` KB left."
+    import subprocess, shlex, sys
+    exe = shutil.which('lipsound2') or f"{sys.executable} -m lipsound2.cli"
+    folder.mkdir(parents=True, exist_ok=True)
+    script = (f"mount -t tmpfs -o size=512k tmpfs {shlex.quote(str(folder))} && head -c {(512-kb_free)*1024} /dev/zero > {shlex.quote(str(folder/'fill'))}"
+              f" && {exe} {' '.join(shlex.quote(str(a)) for a in args)}; rc=$?; echo $(ls -A {shlex.quote(str(folder))}) >&2; exit $rc")
+    return subprocess.run([*_full_disk_runner(), 'sh', '-c', script], capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+@pytest.mark.skipif(_full_disk_runner() is None, reason="cannot mount a small tmpfs here (no user namespaces, not root)")
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(cache, tmp_path, tiny_ckpt):
+    for args in (('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'full'/'x.wav', '--checkpoint', tiny_ckpt, '--vocoder', 'griffinlim'),
+                 ('prepare', SAMPLES, tmp_path/'full'/'cache', '--workers', '2', '--figure', 'none'),
+                 ('train', cache, '--out', tmp_path/'full'/'run', *TINY)):
+        r = run_on_full_disk(tmp_path/'full', 20, *args)
+        *ours, left = lines(r)  # the last line lists what the command left on the full disk (the `ls -A` above)
+        assert r.returncode == 1 and len(ours) == 1 and 'Traceback' not in r.stderr, (args[0], r.stderr)
+        assert "no space left on the device" in ours[0] and f"cannot write '{tmp_path/'full'}" in ours[0], ours
+        assert '.tmp' not in left, left  # no hidden temporary file fills the disk
+
+def test_evaluate_on_a_corpus_folder_goes_on_past_an_unusable_video(tmp_path, tiny_ckpt):
+    from lipsound2.audio import load_audio
+    from lipsound2.video import write_video
+    speech = load_audio(SAMPLES/'bbaf2n.mpg').numpy()[:int(0.8*22050)]
+    video(tmp_path/'corpus'/'good.mp4', 20, audio=speech)
+    dark = frames(20); dark[:] = 0
+    write_video(tmp_path/'corpus'/'dark.mp4', dark, audio=speech)
+    r = run_cli('evaluate', tmp_path/'corpus', '--split', '', '--checkpoint', tiny_ckpt, '--no-asr', '--out', tmp_path/'m.csv')
+    assert r.returncode == 0, r.stderr
+    assert_ours_only(r)
+    assert "dark.mp4': no face found in frames 0-19 (of 20)" in r.stderr and 'lipsound2: 1 of 2 failed' in r.stderr, r.stderr
+    import pandas as pd
+    assert set(pd.read_csv(tmp_path/'m.csv').utt_id) == {'good'}
+    (tmp_path/'corpus'/'good.mp4').unlink()
+    r = run_cli('evaluate', tmp_path/'corpus', '--split', '', '--checkpoint', tiny_ckpt, '--no-asr', '--out', tmp_path/'m2.csv')
+    assert r.returncode == 1 and "no utterance of '" in r.stderr and not (tmp_path/'m2.csv').exists(), r.stderr
+
+def test_two_faces_in_view_are_a_warning_naming_the_file(tmp_path, tiny_ckpt):
+    from lipsound2.audio import load_audio
+    from lipsound2.video import write_video
+    two = np.concatenate([frames(26), frames(26, 'bgbb3a')], 2)  # two speakers side by side
+    write_video(tmp_path/'corpus'/'two.mp4', two, audio=load_audio(SAMPLES/'bbaf2n.mpg').numpy()[:int(26/25*22050)])
+    for r in (run_cli('prepare', tmp_path/'corpus', tmp_path/'cache', '--workers', '2', '--figure', 'none'),  # in a worker process
+              run_cli('speak', tmp_path/'corpus'/'two.mp4', '-o', tmp_path/'two.wav', '--checkpoint', tiny_ckpt)):
+        assert r.returncode == 0, r.stderr
+        assert_ours_only(r)
+        assert len(lines(r)) == 1 and "two.mp4': 2 faces in view" in r.stderr and 'the crops follow the face centred at x = ' in r.stderr, r.stderr
+    assert (tmp_path/'cache'/'two.npz').exists() and (tmp_path/'two.wav').exists()
+
+def test_a_sideways_face_is_a_warning_naming_the_file(tmp_path, tiny_ckpt):
+    from lipsound2.video import write_video
+    write_video(tmp_path/'side.mp4', np.ascontiguousarray(np.rot90(frames(20), 1, axes=(1, 2))))  # a video recorded on its side
+    r = run_cli('speak', tmp_path/'side.mp4', '-o', tmp_path/'side.wav', '--checkpoint', tiny_ckpt)
+    assert r.returncode == 0 and (tmp_path/'side.wav').exists(), r.stderr
+    assert_ours_only(r)
+    assert len(lines(r)) == 1 and "side.mp4': the face is turned by -9" in r.stderr and 'degrees in the picture' in r.stderr, r.stderr

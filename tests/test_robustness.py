@@ -107,6 +107,11 @@ def test_quiet_prepare_prints_only_errors(tmp_path):
     assert r.returncode == 0 and r.stdout == '', r.stdout  # no progress bar, summary or figure line
     assert len(lines(r)) == 1 and lines(r)[0].startswith(f"  failed garbage: '{corpus/'garbage.mp4'}': unreadable video"), r.stderr
     assert (tmp_path/'cache'/'bbaf2n.npz').exists() and (tmp_path/'cache'/'preview.png').exists()
+    (tmp_path/'cache'/'bbaf2n.npz').write_bytes(b'not a cache file')
+    r = run_cli('--quiet', 'prepare', corpus, tmp_path/'cache', '--workers', '1')
+    assert r.returncode == 0 and r.stdout == '' and len(lines(r)) == 1 and 'garbage' in r.stderr, r.stderr  # a re-made file is a warning: quiet
+    r = run_cli('prepare', corpus, tmp_path/'cache', '--workers', '1', '--figure', 'none')
+    assert 'made again' not in r.stderr, r.stderr  # it was made again above
     r = run_cli('prepare', '-q', tmp_path/'nope', tmp_path/'cache')  # after the command too
     assert r.returncode == 1 and r.stdout == '' and lines(r) == [f"lipsound2: '{tmp_path/'nope'}': no such corpus folder"]
 
