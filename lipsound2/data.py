@@ -24,8 +24,8 @@ from .corpora import Utterance
 # %% auto #0
 __all__ = ['CACHE_KEYS', 'PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split', 'load_split',
            'CacheError', 'check_cached', 'check_cache_config', 'prepare', 'load_cached', 'cached_meta', 'cached_ids',
-           'lip_item', 'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'get_dls', 'pack_cache',
-           'unpack_cache']
+           'lip_item', 'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'split_ids', 'get_dls',
+           'pack_cache', 'unpack_cache']
 
 # %% ../nbs/00f_data.ipynb #d6408a1d
 def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
@@ -291,6 +291,12 @@ def _recorded_split(cache_dir:str|Path) -> dict[str,str]:
     return split
 
 # %% ../nbs/00f_data.ipynb #62af650c
+def split_ids(split:dict[str,str], name:str, where) -> list[str]:
+    "Sorted utterance ids of split `name` in `split` (`{utt_id: split}`); `ValueError` naming `where` (a cache or shard folder) when there are none."
+    ids = sorted(u for u, s in split.items() if s == name)
+    if not ids: raise ValueError(f"split {name!r} is empty in '{where}'")
+    return ids
+
 def get_dls(cache_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=16, img_size:int|None=None,
             gray:bool=False, preload:bool=False, train:str='train', valid:str='val', device=None, **kw) -> DataLoaders:
     """fastai `DataLoaders` over a cache. `split`: `{utt_id: name}`, a split CSV, or None to use the split recorded in
@@ -303,9 +309,7 @@ def get_dls(cache_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=1
     elif not isinstance(split, dict): split = load_split(split)
     dls = []
     for name, shuffle in ((train, True), (valid, False)):
-        ids = sorted(u for u, s in split.items() if s == name)
-        if not ids: raise ValueError(f"split {name!r} is empty in '{cache_dir}'")
-        ds = LipDataset(cache_dir, ids, img_size, gray, preload)
+        ds = LipDataset(cache_dir, split_ids(split, name, cache_dir), img_size, gray, preload)
         dls.append(SortedLipDL(ds, ds.lengths, bs=bs, shuffle=shuffle, drop_last=False, device=device, **kw))
     res = DataLoaders(*dls, device=device)
     res.n_inp = 2

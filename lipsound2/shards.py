@@ -16,7 +16,7 @@ from .core import atomic_path, atomic_write_text
 from .config import PrepConfig
 from .corpora import Utterance
 from fastai.torch_core import num_distrib, rank_distrib
-from .data import CacheError, check_cache_config, collate_lip, lip_item, load_cached, cached_ids, load_split, _prepare_one, _init_worker
+from .data import CacheError, split_ids, check_cache_config, collate_lip, lip_item, load_cached, cached_ids, load_split, _prepare_one, _init_worker
 
 # %% auto #0
 __all__ = ['shard_plan', 'prepare_shards', 'shards_from_cache', 'shard_index', 'ShardStream', 'shard_dls']
@@ -199,9 +199,7 @@ def shard_dls(shard_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int
     elif not isinstance(split, dict): split = load_split(split)
     dls = []
     for name, shuffle in ((train, True), (valid, False)):
-        ids = sorted(u for u, s in split.items() if s == name)
-        if not ids: raise ValueError(f"split {name!r} is empty in '{shard_dir}'")
-        dls.append(_shard_dl(ShardStream(shard_dir, ids, bs, img_size, gray, shuffle), device))
+        dls.append(_shard_dl(ShardStream(shard_dir, split_ids(split, name, shard_dir), bs, img_size, gray, shuffle), device))
     res = DataLoaders(*dls, device=device)
     res.n_inp = 2
     return res
