@@ -8,9 +8,11 @@ Groups (rows: group, row, setting, value, unit, note, machine):
   stages     one 3 s clip in one process on one thread: decode, landmarks, crop, mel, the shipped models, the vocoders (RTF)
   folder     `lipsound2 speak` on 20 GRID s1 validation clips copied to a temporary folder, start-up included (x real time),
              and in one process: one clip at a time against `LipSound2Pipeline.batch`
-  prepare    `lipsound2.data.prepare` frames/s with 1 and 2 workers on a few GRID clips
+  prepare    `lipsound2.data.prepare` frames/s with 1 and 2 workers on a few GRID clips, and on the GRID s1 training split
+             (2 workers, landmarks on every frame and on every 3rd)
   training   seconds per GRID s1 epoch (890 training clips) per training preset, measured on a few synthetic batches of
-             GRID's shapes (75 frames, 258 mel frames) and scaled; the validation pass (free-running MSE) apart
+             GRID's shapes (75 frames, 258 mel frames) and scaled; the validation pass (free-running MSE) apart; float32, and
+             CPU bfloat16 autocast where the processor has it
   vocoders   real-time factors of Griffin-Lim, HiFi-GAN and WaveGlow (full and small) on one thread
   tacotron2  our attention decoder + Postnet against NVIDIA tacotron2's Decoder + Postnet at matched sizes, one mel frame per
              step, imported at run time from the local copy given by --tacotron2 (ratios from the same run; never vendored)
@@ -66,7 +68,7 @@ def median_time(fn, repeats:int=3, warmup:int=1) -> Timing:
 
 def _lipsound2_cmd() -> list:
     exe = shutil.which('lipsound2')
-    return [exe] if exe else [sys.executable, '-c', 'import sys; from lipsound2.cli import main; sys.exit(main())']
+    return [exe] if exe else [sys.executable, '-c', 'from lipsound2.cli import run; run()']
 
 def _env(threads:int|None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
@@ -160,14 +162,15 @@ def bench_stages(R:Rows, a):
     _vocoder_rtfs(R, 'stages', a)
 
 # ---------------------------------------------------------------- a folder of clips
-def _grid_val(n:int) -> list:
+def _grid(n:int|None, split:str='val') -> list:
+    "The first `n` (None: all) utterances of a GRID s1 split; [] without the corpus (LIPSOUND2_DATA)."
     from lipsound2.core import data_root
     from lipsound2.corpora import read_corpus
     grid = data_root('grid', required=False)
-    return [] if grid is None else [u for u in read_corpus(grid) if u.split == 'val'][:n]
+    return [] if grid is None else [u for u in read_corpus(grid) if u.split == split][:n]
 
 def bench_folder(R:Rows, a):
-    utts = _grid_val(20)
+    utts = _grid(20)
     if len(utts) < 20:
         for s in ('griffinlim', 'hifigan'): R.add('folder', 'speak 20 GRID clips', s, None, 'x real time', 'not measured: no GRID corpus (LIPSOUND2_DATA)')
         return
@@ -208,7 +211,7 @@ def bench_folder(R:Rows, a):
 
 # ---------------------------------------------------------------- prepare
 def bench_prepare(R:Rows, a):
-    utts = _grid_val(4 if a.quick else 10)
+    utts = _grid(4 if a.quick else 10)
     if not utts:
         for w in (1, 2): R.add('prepare', 'prepare frames/s', f'{w} workers', None, 'frames/s', 'not measured: no GRID corpus (LIPSOUND2_DATA)')
         return
@@ -220,6 +223,14 @@ def bench_prepare(R:Rows, a):
                 r = prepare(utts, d, cfg, n_workers=w, progress=False)
             R.add('prepare', 'prepare frames/s', f'{w} workers, {what}', r['frames']/r['seconds'], 'frames/s',
                   f"{len(utts)} GRID val clips, {r['seconds']:.1f} s incl. worker start; failed {len(r['failed'])}")
+    if a.quick: return
+    # at corpus scale the workers' start-up (a fresh interpreter importing torch and mediapipe) no longer counts
+    train = _grid(None, 'train')
+    for k in (1, 3):
+        with tempfile.TemporaryDirectory() as d:
+            r = prepare(train, d, PrepConfig.preset('mouth48', landmark_every=k), n_workers=2, progress=False)
+        R.add('prepare', 'prepare frames/s, GRID s1 training split', f'2 workers, mouth 48 px, landmarks every {k} frame' + ('s' if k > 1 else ''),
+              r['frames']/r['seconds'], 'frames/s', f"{len(train)} clips, {r['frames']} frames, {r['seconds']:.1f} s incl. worker start; failed {len(r['failed'])}")
 
 # ---------------------------------------------------------------- training
 def _synthetic_dls(cfg, bs:int, n_batches:int):
@@ -256,8 +267,13 @@ def bench_training(R:Rows, a):
             ('paper', LipSound2Config.small(), 'LipSound2 small'),
             ('nar_cpu', nar_cfg, 'NAR (the shipped model)')]
     if not a.quick: runs.append(('paper', LipSound2Config(), 'LipSound2 paper size (96 px RGB)'))
-    for preset, cfg, what in runs:
-        tcfg = TrainConfig.preset(preset)
+    runs = [(p, c, w, 'off') for p, c, w in runs]
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():    # CPU bfloat16 autocast (`TrainConfig.mixed_precision='bf16'`)
+        runs += [('grid_cpu', LipSound2Config.small(), 'LipSound2 small (the shipped model)', 'bf16'),
+                 ('nar_cpu', nar_cfg, 'NAR (the shipped model)', 'bf16')]
+    else: R.add('training', 'train epoch: CPU bfloat16', '', None, 's/epoch', 'not measured: this CPU has no bfloat16 instructions')
+    for preset, cfg, what, precision in runs:
+        tcfg = TrainConfig.preset(preset, mixed_precision=precision)
         big = cfg.img_size > 48
         n = 2 if (a.quick or big) else 4
         dls = _synthetic_dls(cfg, tcfg.bs, n)
@@ -266,9 +282,10 @@ def bench_training(R:Rows, a):
         with learn.no_bar(), learn.no_logging(): learn.fit(1, tcfg.lr)
         step = statistics.median(clock.train_t[1:])        # the first batch warms up
         steps = EPOCH_CLIPS // tcfg.bs
-        R.add('training', f'train epoch: {what}', f'preset {preset}, bs {tcfg.bs}, 1 thread', step*steps, 's/epoch',
+        setting = f'preset {preset}, bs {tcfg.bs}, 1 thread' + (', CPU bfloat16 autocast' if precision == 'bf16' else '')
+        R.add('training', f'train epoch: {what}', setting, step*steps, 's/epoch',
               f'{step:.2f} CPU s per step x {steps} steps (890 clips); median of {len(clock.train_t) - 1} synthetic batches, scaled')
-        R.add('training', f'validation pass: {what}', f'preset {preset}, 1 thread', clock.valid_t*VAL_CLIPS/tcfg.bs, 's/epoch',
+        R.add('training', f'validation pass: {what}', setting.replace(f', bs {tcfg.bs}', ''), clock.valid_t*VAL_CLIPS/tcfg.bs, 's/epoch',
               f'CPU s of one batch of {tcfg.bs} (loss, metrics, free-running MSE) scaled to {VAL_CLIPS} clips')
 
 # ---------------------------------------------------------------- vocoders
@@ -400,7 +417,7 @@ def bench_landmarks(R:Rows, a):
     from lipsound2.video import FaceLandmarker, read_video, crop_boxes, preprocess_utterance
     from lipsound2.model import load_checkpoint
     torch.set_num_threads(1)
-    utts = _grid_val(3 if a.quick else 10)
+    utts = _grid(3 if a.quick else 10)
     clips = [u.video for u in utts] or sorted(SAMPLES.glob('*.mpg'))
     prep, lm = load_checkpoint('lipsound2_grid_s1.pt').prep, FaceLandmarker()
     videos = [read_video(c) for c in clips]
@@ -426,7 +443,7 @@ def bench_landmarks(R:Rows, a):
         R.add('landmarks', 'preprocess in process, 1 thread', f'k = {k}, mouth 48 px', t/CLIP_S, 'RTF', f'{t.note}; {CLIP.name} (3 s)')
     if not utts: return
     from lipsound2.data import prepare
-    many = _grid_val(8 if a.quick else 20)
+    many = _grid(8 if a.quick else 20)
     import resource
     for k in (1, 3):
         c0 = resource.getrusage(resource.RUSAGE_CHILDREN)   # the workers' CPU time, counted once they are joined

@@ -11,7 +11,7 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_prepare', 'cmd_train', 'cmd_pretrain_audio', 'cmd_pack', 'cmd_unpack', 'cmd_speak', 'cmd_evaluate',
-           'cmd_transcribe', 'cmd_read', 'cmd_recognize', 'get_parser', 'main']
+           'cmd_transcribe', 'cmd_read', 'cmd_recognize', 'get_parser', 'main', 'run']
 
 # %% ../nbs/10_cli.ipynb #dee30618
 def _writable_dir(p:Path, what:str='output folder') -> Path:
@@ -490,3 +490,12 @@ def main(argv:list[str]|None=None) -> int:
             msg = str(e) if isinstance(e, LipSound2Error) else f"unexpected error: {type(e).__name__}: {e}" + ('' if a.verbose else " (run again with --verbose for the traceback)")
             print(f"lipsound2: {msg}", file=sys.stderr)
             return 1
+
+# %% ../nbs/10_cli.ipynb #25c61fe3
+def run():
+    "The `lipsound2` console command: `sys.exit(main())`, without the interpreter's teardown when no child process is alive (see above)."
+    rc = main()
+    import logging, multiprocessing
+    if multiprocessing.active_children(): sys.exit(rc)
+    logging.shutdown(); sys.stdout.flush(); sys.stderr.flush()
+    os._exit(rc)

@@ -214,9 +214,11 @@ class TrainConfig(Config):
     guided_attention_sigma:float=0.2  # width of its diagonal band, as a fraction of the utterance (Tachibana et al. 2018)
     freeze_encoder:bool=False      # train the decoder and Postnet only
     free_running:bool=True         # measure `mse_free` on validation and keep the best model by it (else by validation loss)
-    mixed_precision:str='auto'     # GPU autocast: 'auto' (bf16 where supported, else fp16), 'bf16', 'fp16' or 'off'; CPU: always off
+    mixed_precision:str='auto'     # GPU autocast: 'auto' (bf16 where supported, else fp16), 'bf16', 'fp16' or 'off'; CPU: 'bf16' autocasts (bfloat16 CPUs), else float32
     fp16_checkpoints:bool=False    # store weights as float16 (half the size)
     time_mask:float=0.0            # zero a random span of up to this fraction of each training video (augmentation; ours)
+    flip:float=0.0                 # probability of mirroring a training video left-right (augmentation; lip-reading practice)
+    shift:int=0                    # translate each training video by up to this many pixels, edge-padded (the random crop of lip reading)
     max_minutes:float=0.0          # stop after the epoch in which this much CPU time was spent (0: no limit)
     PRESETS: ClassVar[dict] = dict(
         paper=dict(teacher_forcing=1.0, guided_attention=0.0),                      # the paper's loss and teacher forcing only
@@ -231,5 +233,6 @@ class TrainConfig(Config):
         if not 0 <= self.teacher_forcing <= 1: raise ValueError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
         if self.schedule not in ('one_cycle', 'flat_cos'): raise ValueError(f"schedule must be 'one_cycle' or 'flat_cos', not {self.schedule!r}")
         if not 0 <= self.time_mask < 1: raise ValueError(f"time_mask must be in [0, 1), got {self.time_mask}")
+        if not 0 <= self.flip <= 1 or self.shift < 0: raise ValueError(f"flip must be in [0, 1] and shift at least 0, got {self.flip}, {self.shift}")
         if self.mixed_precision not in ('auto', 'bf16', 'fp16', 'off'):
             raise ValueError(f"mixed_precision must be 'auto', 'bf16', 'fp16' or 'off', not {self.mixed_precision!r}")

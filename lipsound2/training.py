@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['TeacherForcing', 'guided_attention_loss', 'GuidedAttention', 'mel_metrics', 'FreeRunningMSE', 'LipSound2Checkpoint',
-           'alignment_figure', 'AlignmentFigures', 'VideoTimeMask', 'TimeBudget', 'v2s_splitter', 'v2s_learner',
-           'model_for', 'train']
+           'alignment_figure', 'AlignmentFigures', 'VideoTimeMask', 'TimeBudget', 'VideoAugment', 'v2s_splitter',
+           'CPUMixedPrecision', 'v2s_learner', 'model_for', 'train']
 
 # %% ../nbs/05_training.ipynb #4bdfac2b
 import json, math, time
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+import torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.training import GradientClip, GradientAccumulation
@@ -206,6 +207,25 @@ class TimeBudget(Callback):
     def after_epoch(self):
         if self.minutes and any_process(time.process_time() - self._t0 > 60 * self.minutes): raise CancelFitException()
 
+# %% ../nbs/05_training.ipynb #b4b647bb
+class VideoAugment(Callback):
+    """In training, mirror each utterance's video left-right with probability `flip` and translate it by up to `shift`
+    pixels (edge-padded; the same offset for all its frames): the random flip and random crop with which lip readers are
+    trained (LRW/LRS practice, e.g. Martinez et al. 2020). Video `(B, C, T, H, W)`; `TrainConfig.flip`, `TrainConfig.shift`."""
+    order = -4  # after TeacherForcing has copied the batch
+    def __init__(self, flip:float=0.5, shift:int=0): self.flip, self.shift = flip, shift
+    def before_batch(self):
+        if not self.training or not (self.flip or self.shift): return
+        video, s = self.xb[0], self.shift
+        H, W = video.shape[-2:]
+        padded = F.pad(video, (s, s, s, s, 0, 0), mode='replicate') if s else video
+        out = torch.empty_like(video)
+        for b in range(len(video)):
+            dy, dx = torch.randint(0, 2 * s + 1, (2,)).tolist() if s else (0, 0)
+            v = padded[b, ..., dy:dy + H, dx:dx + W]
+            out[b] = v.flip(-1) if torch.rand(()) < self.flip else v
+        self.learn.xb = (out, *self.xb[1:])
+
 # %% ../nbs/05_training.ipynb #fcfb2415
 def v2s_splitter(model:nn.Module):
     "Parameter groups `[encoder, decoder]`: LipSound2's decoder group holds its Postnet; the other models' is `model.decoder`."
@@ -213,9 +233,24 @@ def v2s_splitter(model:nn.Module):
     dec = set(map(id, model.decoder.parameters()))
     return [[p for p in model.parameters() if id(p) not in dec], params(model.decoder)]
 
-def _amp_mode(mixed_precision:str):
-    "fastai's `amp_mode` for `TrainConfig.mixed_precision`, or None: autocast runs on GPU only."
-    if mixed_precision == 'off' or not torch.cuda.is_available(): return None
+class CPUMixedPrecision(MixedPrecision):
+    """fastai's `MixedPrecision` with the forward pass and loss under CPU autocast to bfloat16 (fastai's autocasts on
+    CUDA only); no loss scaling, as for bfloat16 on GPU. Convolutions and matrix products run in bfloat16 on processors
+    with AVX-512 BF16 or AMX."""
+    def __init__(self): super().__init__(amp_mode='bf16')
+    def before_fit(self):
+        self.autocast, self.scales = torch.autocast('cpu', dtype=torch.bfloat16), L()
+        self.learn.scaler = torch.amp.GradScaler('cpu', enabled=False)
+
+def _amp_mode(mixed_precision:str, device) -> str|None:
+    """fastai's `amp_mode` for `TrainConfig.mixed_precision` on `device`, 'cpu_bf16', or None (float32). On CPU only an
+    explicit 'bf16' autocasts; raises `ValueError` when this CPU has no bfloat16 instructions."""
+    if mixed_precision == 'off': return None
+    if torch.device(device).type != 'cuda':
+        if mixed_precision != 'bf16': return None
+        if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            raise ValueError("mixed_precision='bf16' on CPU needs a processor with bfloat16 instructions (AVX-512 BF16 or AMX); use 'off'")
+        return 'cpu_bf16'
     if mixed_precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return mixed_precision
 
@@ -241,9 +276,10 @@ def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)
     if tcfg.accumulate > 1: cb.append(GradientAccumulation(tcfg.bs * tcfg.accumulate))  # n_acc counts this process's samples
     if ls2 and tcfg.guided_attention: cb.append(GuidedAttention(tcfg.guided_attention, tcfg.guided_attention_sigma))
     if tcfg.time_mask: cb.append(VideoTimeMask(tcfg.time_mask))
+    if tcfg.flip or tcfg.shift: cb.append(VideoAugment(tcfg.flip, tcfg.shift))
     if tcfg.max_minutes: cb.append(TimeBudget(tcfg.max_minutes))
-    amp = _amp_mode(tcfg.mixed_precision)
-    if amp: cb.append(MixedPrecision(amp_mode=amp))
+    amp = _amp_mode(tcfg.mixed_precision, dls.device)
+    if amp: cb.append(CPUMixedPrecision() if amp == 'cpu_bf16' else MixedPrecision(amp_mode=amp))
     if out_dir is not None:
         cb += [LipSound2Checkpoint(out_dir, 'float16' if tcfg.fp16_checkpoints else 'float32', best, extra,
                                    'mse_free' if tcfg.free_running else 'valid_loss'),
