@@ -157,10 +157,10 @@ DATA_ENV = 'LIPSOUND2_DATA'
 def data_root(sub:str='', # a sub-folder such as 'grid' or 'grid/s1'
               required:bool=True) -> Path|None: # raise if missing, else return None
     "The folder `$LIPSOUND2_DATA/sub`. Raises `LipSound2Error` (or returns None) when the variable or the folder is missing."
-    root = os.environ.get(DATA_ENV)
+    root = os.environ.get(DATA_ENV)  # empty counts as not set
     p = Path(root)/sub if root else None
     if p is not None and p.exists(): return p
     if not required: return None
-    why = f"{DATA_ENV} is not set" if root is None else f"'{p}' does not exist"
+    why = f"{DATA_ENV} is not set" if not root else f"'{p}' does not exist"
     raise LipSound2Error(f"corpus data not found: {why}; set {DATA_ENV} to the folder that holds grid/ (and ljspeech/), "
                          f"or pass the corpus folder as an argument")
