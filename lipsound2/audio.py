@@ -8,8 +8,6 @@ import contextlib, functools
 from pathlib import Path
 
 import numpy as np
-import torch, torchaudio
-import torch.nn.functional as F
 from .core import LipSound2Error
 from .config import MelConfig, PrepConfig
 
@@ -77,7 +75,7 @@ def check_audio(wav:torch.Tensor, # (samples,) float in [-1, 1]
                 silent_ok:bool=True) -> torch.Tensor: # False: digital silence is an error too
     "`wav` unchanged if it is usable, else `PreprocessingError` naming `name`: no samples, NaN or infinite samples, shorter than `min_seconds`, or silent."
     if not len(wav): raise PreprocessingError(f"'{name}': no audio samples (the audio is empty)")
-    if not torch.isfinite(wav).all(): raise PreprocessingError(f"'{name}': the audio holds NaN or infinite samples")
+    if not wav.isfinite().all(): raise PreprocessingError(f"'{name}': the audio holds NaN or infinite samples")
     if len(wav) < min_seconds*sample_rate:
         raise PreprocessingError(f"'{name}': the audio lasts {len(wav)/sample_rate:.3f} s; at least {min_seconds:.2f} s is needed{why}")
     if not silent_ok and float(wav.abs().max()) < SILENCE_PEAK:
@@ -99,12 +97,14 @@ def load_audio(path:str|Path, sample_rate:int=22050) -> torch.Tensor:
         wav = wav.mean(1)
     except Exception:
         wav, sr = read_audio_track(path)
+    import torch, torchaudio
     wav = check_audio(torch.from_numpy(np.ascontiguousarray(wav)), path, sr)
     return torchaudio.functional.resample(wav, sr, sample_rate) if sr != sample_rate else wav
 
 # %% ../nbs/00c_audio.ipynb #fe3953f6
 @functools.lru_cache(maxsize=8)
 def _mel_transform(cfg:MelConfig) -> torchaudio.transforms.MelSpectrogram:
+    import torchaudio
     return torchaudio.transforms.MelSpectrogram(
         sample_rate=cfg.sample_rate, n_fft=cfg.n_fft, win_length=cfg.win_length, hop_length=cfg.hop_length,
         f_min=cfg.f_min, f_max=cfg.f_max, n_mels=cfg.n_mels, power=1.0, center=True, pad_mode='reflect',
@@ -113,6 +113,7 @@ def _mel_transform(cfg:MelConfig) -> torchaudio.transforms.MelSpectrogram:
 def mel_spectrogram(wav:torch.Tensor, cfg:MelConfig=MelConfig()) -> torch.Tensor:
     """Log-mel spectrogram as NVIDIA Tacotron 2 computes it: `log(clamp(mel, 1e-5))` of a magnitude STFT.
     `wav`: `(..., samples)` float in [-1, 1] at `cfg.sample_rate`. Returns `(..., n_mels, samples // hop + 1)`."""
+    import torch
     wav = torch.as_tensor(wav, dtype=torch.float32)
     mel = _mel_transform(cfg).to(wav.device)(wav)
     return torch.log(torch.clamp(mel, min=cfg.clamp))
@@ -124,8 +125,9 @@ def audio_to_mel(wav:torch.Tensor, # (samples,) at `cfg.mel.sample_rate` Hz
                  piece:int=4096) -> torch.Tensor: # mel frames computed at a time (48 s): bounds the STFT's memory
     """Log-mel `(n_mels, cfg.n_mel_frames(n_video_frames))` of `wav`, after padding with silence (or trimming) to the
     duration of `n_video_frames` frames at `cfg.fps`. Long recordings are made in pieces (see below), bit-identical."""
+    import torch
     n, n_out = int(round(n_video_frames/cfg.fps*cfg.mel.sample_rate)), cfg.n_mel_frames(n_video_frames)
-    wav = F.pad(wav, (0, max(0, n-len(wav))))[:n]
+    wav = torch.nn.functional.pad(wav, (0, max(0, n-len(wav))))[:n]
     if n_out <= piece: return mel_spectrogram(wav, cfg.mel)[:, :n_out]
     hop = cfg.mel.hop_length
     ctx = -(-cfg.mel.n_fft//2 // hop)  # hops of context: frame j's window spans samples j*hop -+ n_fft/2

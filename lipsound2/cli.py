@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #a9ad7ca0
 from __future__ import annotations
-import argparse, os, sys
+import argparse, contextlib, os, sys
 from dataclasses import fields
 from pathlib import Path
 from . import __version__
@@ -240,24 +240,38 @@ def _outputs(inp:Path, out:Path) -> list[tuple[Path, Path]]:
 def _pipeline(a):
     "The `LipSound2Pipeline` of the inference options (`--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`)."
     from lipsound2.inference import LipSound2Pipeline
-    return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model, seed=a.seed)
+    return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model, seed=a.seed,
+                                             landmark_every=a.landmark_every)
+
+def _crops_process(a, videos:list):
+    """A `video.CropsProcess` cropping `videos` with the settings of the checkpoint that `a` names, started before torch
+    is imported (Linux), or None: then the pipeline crops in a thread, and loading the checkpoint reports what is wrong."""
+    if sys.platform != 'linux' or 'torch' in sys.modules: return None
+    from lipsound2.config import PrepConfig, SHIPPED_MODELS, DEFAULT_MODEL
+    from lipsound2.core import LipSound2Error, checkpoint_header, resolve_weights
+    from lipsound2.video import CropsProcess
+    try: prep = PrepConfig.from_dict(checkpoint_header(resolve_weights(a.checkpoint or SHIPPED_MODELS[a.model or DEFAULT_MODEL]))['prep'])
+    except (LipSound2Error, KeyError, TypeError, ValueError): return None
+    prep = prep.for_inference(a.landmark_every)  # as `LipSound2Pipeline` crops
+    return CropsProcess(videos, prep)
 
 def cmd_speak(a) -> int:
     "Turn silent face videos into speech with LipSound2 and a vocoder; optional mel/attention figures."
     from lipsound2.core import LipSound2Error
     pairs = _outputs(Path(a.input), Path(a.output))
     for d in sorted({o.parent for _, o in pairs}): _writable_dir(d)
-    pipe, failed = _pipeline(a), 0
-    speeches = pipe.batch([v for v, _ in pairs])   # batched, with the next videos cropped meanwhile; same speech as one at a time
-    for (video, out), (_, speech) in zip(_progress(pairs, getattr(a, 'quiet', False), lambda p: p[0]), speeches):
-        if isinstance(speech, LipSound2Error):
-            print(f"lipsound2: skipped: {speech}", file=sys.stderr); failed += 1; continue
-        speech.save(out)
-        print(f"{video} -> {out} ({speech.duration:.2f} s)")
-        if a.plot:
-            import matplotlib; matplotlib.use('Agg')
-            from lipsound2.inference import plot_speech
-            plot_speech(speech, video.name, pipe.model.cfg.mel.hop_length).savefig(out.with_suffix('.png'), dpi=90)
+    with _crops_process(a, [v for v, _ in pairs]) or contextlib.nullcontext() as crops:  # cropping starts before torch loads
+        pipe, failed = _pipeline(a), 0
+        speeches = pipe.batch([v for v, _ in pairs], crops=crops)   # batched; same speech as one at a time
+        for (video, out), (_, speech) in zip(_progress(pairs, getattr(a, 'quiet', False), lambda p: p[0]), speeches):
+            if isinstance(speech, LipSound2Error):
+                print(f"lipsound2: skipped: {speech}", file=sys.stderr); failed += 1; continue
+            speech.save(out)
+            print(f"{video} -> {out} ({speech.duration:.2f} s)")
+            if a.plot:
+                import matplotlib; matplotlib.use('Agg')
+                from lipsound2.inference import plot_speech
+                plot_speech(speech, video.name, pipe.model.cfg.mel.hop_length).savefig(out.with_suffix('.png'), dpi=90)
     return _report(failed, len(pairs))
 
 # %% ../nbs/10_cli.ipynb #99eb9d6b
@@ -303,14 +317,15 @@ def cmd_transcribe(a) -> int:
 def cmd_read(a) -> int:
     "Lip reading: silent video -> LipSound2 -> vocoder -> 16 kHz -> Jasper -> text."
     from lipsound2.core import LipSound2Error
-    from lipsound2.inference import LipReader, lip_recogniser
     from lipsound2.video import VIDEO_EXTS
     vids = _files(Path(a.input), VIDEO_EXTS)
-    pipe, failed = _pipeline(a), 0
-    reader = LipReader(pipe, _load_jasper(a.jasper or lip_recogniser(pipe.model.kind)), a.decoder)
-    for v, (_, text) in zip(_progress(vids, getattr(a, 'quiet', False)), reader.batch(vids)):
-        if isinstance(text, LipSound2Error): print(f"lipsound2: skipped: {text}", file=sys.stderr); failed += 1
-        else: print(f"{v}\t{text}")
+    with _crops_process(a, vids) or contextlib.nullcontext() as crops:  # before torch loads, as in `cmd_speak`
+        from lipsound2.inference import LipReader, lip_recogniser
+        pipe, failed = _pipeline(a), 0
+        reader = LipReader(pipe, _load_jasper(a.jasper or lip_recogniser(pipe.model.kind)), a.decoder)
+        for v, (_, text) in zip(_progress(vids, getattr(a, 'quiet', False)), reader.batch(vids, crops)):
+            if isinstance(text, LipSound2Error): print(f"lipsound2: skipped: {text}", file=sys.stderr); failed += 1
+            else: print(f"{v}\t{text}")
     return _report(failed, len(vids))
 
 # %% ../nbs/10_cli.ipynb #fdddee1d
@@ -330,17 +345,23 @@ def cmd_recognize(a) -> int:
     return _report(failed, len(files))
 
 # %% ../nbs/10_cli.ipynb #a20b6c48
+def _at_least_one(s:str) -> int:
+    "An argparse type: an integer of at least 1."
+    if not s.isdigit() or int(s) < 1: raise argparse.ArgumentTypeError(f"expected an integer of at least 1, got {s!r}")
+    return int(s)
+
 def _inference_options() -> argparse.ArgumentParser:
     "Parent parser: `--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`."
-    from lipsound2.synthesis import available_vocoders
-    from lipsound2.inference import DEFAULT_VOCODER
+    from lipsound2.config import SHIPPED_MODELS, VOCODERS, DEFAULT_VOCODER, INFERENCE_LANDMARK_EVERY  # not torch: parsing stays fast (see `cmd_speak`)
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument('--model', choices=['lipsound2', 'nar'], default=None, help="which shipped model to use without --checkpoint (default: the best one, see README)")
+    p.add_argument('--model', choices=list(SHIPPED_MODELS), default=None, help="which shipped model to use without --checkpoint (default: the best one, see README)")
     p.add_argument('--checkpoint', default=None, help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
-    p.add_argument('--vocoder', choices=available_vocoders(), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
+    p.add_argument('--vocoder', choices=sorted(VOCODERS), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
     p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None, help="the vocoder's checkpoint, for vocoders with weights")
     p.add_argument('--device', default='cpu', help="torch device for the model and vocoder, e.g. cuda")
     p.add_argument('--seed', type=int, default=0, help="seed of the prenet dropout kept at inference")
+    p.add_argument('--landmark-every', type=_at_least_one, default=None, metavar='K',
+                   help=f"run Face Mesh on every K-th frame when cropping, the others interpolated (default: {INFERENCE_LANDMARK_EVERY}; 1 is as in training)")
     return p
 
 def _recogniser_options() -> argparse.ArgumentParser:

@@ -5,15 +5,15 @@
 # %% ../nbs/00_core.ipynb #662a59ee
 from __future__ import annotations
 import os, errno, shutil, pickle, zipfile, contextlib
+from collections import OrderedDict
 from pathlib import Path
 from importlib.resources import files
-import torch
-from torch import nn
 
 # %% auto #0
 __all__ = ['MIN_FREE_BYTES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DATA_ENV', 'LipSound2Error', 'NoSpaceError',
            'atomic_path', 'atomic_write_text', 'atomic_torch_save', 'lengths_to_mask', 'count_parameters',
-           'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir', 'resolve_weights', 'data_root']
+           'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir', 'resolve_weights', 'data_root',
+           'checkpoint_header']
 
 # %% ../nbs/00_core.ipynb #88248fcc
 class LipSound2Error(Exception):
@@ -58,6 +58,7 @@ def atomic_write_text(path:str|Path, text:str) -> Path:
 
 def atomic_torch_save(obj, path:str|Path) -> Path:
     "`torch.save(obj, path)` atomically (see `atomic_path`); returns the path."
+    import torch
     with atomic_path(path) as tmp: torch.save(obj, tmp)
     return Path(path)
 
@@ -66,10 +67,11 @@ def lengths_to_mask(lens:torch.Tensor, # (B,) int valid lengths
                     max_len:int|None=None, # T; default `lens.max()`
                    ) -> torch.Tensor:
     "Boolean mask `(B, T)`, True at valid positions `t < lens[b]`, on `lens`'s device."
+    import torch
     T = int(lens.max()) if max_len is None else int(max_len)
     return torch.arange(T, device=lens.device)[None] < lens[:, None]
 
-def count_parameters(m:nn.Module, trainable_only:bool=False) -> int:
+def count_parameters(m:torch.nn.Module, trainable_only:bool=False) -> int:
     "Number of parameters of `m` (buffers such as BatchNorm running statistics are not counted)."
     return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable_only)
 
@@ -88,6 +90,7 @@ def save_checkpoint(path:str|Path, # the file to write (atomically; parent folde
                     **extra) -> Path: # more entries: tensors, numbers, strings and plain containers only
     "Write a checkpoint in the convention above; returns the path. Raises `ValueError` for an unknown precision."
     if precision not in ('float32', 'float16'): raise ValueError(f"precision must be 'float32' or 'float16', not {precision!r}")
+    import torch
     dt = getattr(torch, precision)
     sd = {k: (v.detach().cpu().to(dt) if v.is_floating_point() else v.detach().cpu()) for k, v in state_dict.items()}
     return atomic_torch_save(dict(format=CHECKPOINT_FORMAT, kind=kind, version=CHECKPOINT_VERSION, precision=precision,
@@ -108,7 +111,7 @@ def _normalise(ck:dict) -> dict|None:
     tag = ck.get('kind') if ck.get('kind') in _V1_KINDS else ck.get('format')
     if tag in _V1_KINDS:  # version 1 Jasper (`kind=`, always half) and WaveGlow (`format=`, `half` not recorded)
         sd = ck.get('state_dict', {})
-        half = any(v.dtype == torch.float16 for v in sd.values() if isinstance(v, torch.Tensor))
+        half = any(str(getattr(v, 'dtype', '')) == 'torch.float16' for v in sd.values())
         return {**ck, 'kind': _V1_KINDS[tag], 'version': 1, 'precision': 'float16' if half else 'float32'}
     return None
 
@@ -121,6 +124,7 @@ def read_checkpoint(path:str|Path, # checkpoint file
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"'{path}': no such checkpoint file")
     if not zipfile.is_zipfile(path): raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (not a torch.save archive)")
+    import torch
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         raise CheckpointError(f"'{path}' was refused: it holds pickled code or Python objects, not only tensors "
@@ -164,3 +168,33 @@ def data_root(sub:str='', # a sub-folder such as 'grid' or 'grid/s1'
     why = f"{DATA_ENV} is not set" if not root else f"'{p}' does not exist"
     raise LipSound2Error(f"corpus data not found: {why}; set {DATA_ENV} to the folder that holds grid/ (and ljspeech/), "
                          f"or pass the corpus folder as an argument")
+
+# %% ../nbs/00_core.ipynb #3a1bd02c
+class _HeaderUnpickler(pickle.Unpickler):
+    "The pickle of a `torch.save` archive without torch: tensors and storages become None, any other global is refused."
+    def find_class(self, module, name):
+        if (module, name) == ('collections', 'OrderedDict'): return OrderedDict
+        if module == 'torch' or module.startswith('torch.'): return _no_tensor
+        raise pickle.UnpicklingError(f"global '{module}.{name}' is not allowed")
+    def persistent_load(self, pid): return None
+
+def _no_tensor(*args, **kw): return None
+
+def checkpoint_header(path:str|Path) -> dict:
+    """The checkpoint's entries as `read_checkpoint` gives them, but every tensor None (the `state_dict` keys kept),
+    read without importing torch or the weights: the `prep` settings `speak` crops with, before torch is loaded.
+    Raises `CheckpointError` for a missing file, one that is not a lipsound2 checkpoint, or a pickle of code. The
+    `precision` of a version-1 file, which only its tensors tell, reads 'float32'."""
+    path = Path(path)
+    if not path.is_file(): raise CheckpointError(f"'{path}': no such checkpoint file")
+    if not zipfile.is_zipfile(path): raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (not a torch.save archive)")
+    with zipfile.ZipFile(path) as z:
+        pkl = [n for n in z.namelist() if n.endswith('/data.pkl')]
+        if len(pkl) != 1: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no data.pkl in the archive)")
+        try: ck = _HeaderUnpickler(z.open(pkl[0])).load()
+        except pickle.UnpicklingError as e:
+            raise CheckpointError(f"'{path}' was refused: it holds pickled code or Python objects, not only tensors ({e})") from None
+        except Exception as e: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint ({type(e).__name__}: {e})") from None
+    ck = _normalise(ck) if isinstance(ck, dict) else None
+    if ck is None: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no format tag {CHECKPOINT_FORMAT!r})")
+    return ck

@@ -4,14 +4,14 @@
 
 # %% ../nbs/09_inference.ipynb #555c7aa4
 from __future__ import annotations
-import contextlib, json, warnings
-from collections.abc import Iterator
+import collections, contextlib, itertools, json, warnings
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
-from .config import PrepConfig
+from .config import PrepConfig, SHIPPED_MODELS, DEFAULT_MODEL, DEFAULT_VOCODER
 from .core import LipSound2Error, atomic_path, resolve_weights
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
@@ -19,9 +19,8 @@ from .model import LipSound2, load_checkpoint
 from .synthesis import Vocoder, get_vocoder
 
 # %% auto #0
-__all__ = ['SHIPPED_MODELS', 'DEFAULT_MODEL', 'DEFAULT_VOCODER', 'DEFAULT_RECOGNISER', 'LIP_RECOGNISERS',
-           'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech', 'clip_seeded_prenet', 'crops_to_speech',
-           'LipSound2Pipeline', 'lip_recogniser', 'LipReader', 'evaluate_speech']
+__all__ = ['DEFAULT_RECOGNISER', 'LIP_RECOGNISERS', 'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech', 'clip_seeded_prenet',
+           'crops_to_speech', 'LipSound2Pipeline', 'lip_recogniser', 'LipReader', 'evaluate_speech']
 
 # %% ../nbs/09_inference.ipynb #58036e48
 @dataclass
@@ -43,11 +42,6 @@ class Speech:
         import soundfile as sf
         with atomic_path(path) as tmp: sf.write(tmp, self.wav.numpy(), self.sample_rate, subtype='PCM_16')
         return Path(path)
-
-# %% ../nbs/09_inference.ipynb #e1efd558
-SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
-DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344 vs LipSound2's 0.482/0.252, Griffin-Lim)
-DEFAULT_VOCODER = 'hifigan'   # the best generated-speech STOI/ESTOI on GRID s1 validation (`06a_hifigan`: 0.507/0.261 vs Griffin-Lim's 0.482/0.252)
 
 # %% ../nbs/09_inference.ipynb #91e1cebb
 def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
@@ -118,12 +112,14 @@ class LipSound2Pipeline:
                  vocoder:Vocoder, # any registered vocoder, e.g. `get_vocoder('griffinlim')`
                  prep:PrepConfig|None=None, # crop settings; default: the model's `prep`, else `PrepConfig()` with a warning
                  seed:int=0, # seeds the prenet dropout kept at inference, per batch
-                 batch_size:int=8): # clips per model call (the speech does not depend on it)
+                 batch_size:int=8, # clips per model call (the speech does not depend on it)
+                 landmark_every:int|None=None): # Face Mesh on every k-th frame; None: `prep`'s own if given, else `INFERENCE_LANDMARK_EVERY`
         self.model, self.vocoder, self.seed, self.batch_size = model.eval(), vocoder, seed, batch_size
         self.prep = prep or getattr(model, 'prep', None)
         if self.prep is None:
             warnings.warn("the checkpoint records no preprocessing settings: cropping with the defaults (PrepConfig())")
             self.prep = PrepConfig()
+        if landmark_every or prep is None: self.prep = self.prep.for_inference(landmark_every)
         diff = model.cfg.mel.diff(vocoder.mel_cfg)
         if diff: raise LipSound2Error(f"the vocoder expects other mel settings than the model makes (model, vocoder): {diff}")
         self._landmarker = None
@@ -134,7 +130,7 @@ class LipSound2Pipeline:
                         vocoder:str|None=None, # a name from `available_vocoders()`; None: `DEFAULT_VOCODER`
                         vocoder_path:str|Path|None=None, # the vocoder's weights, for vocoders that have them
                         model:str|None=None, # with no `path`: the shipped model of this kind (`SHIPPED_MODELS`); None: `DEFAULT_MODEL`
-                        **kw): # `seed`, `batch_size`, `prep`
+                        **kw): # `seed`, `batch_size`, `prep`, `landmark_every`
         "The pipeline of a checkpoint (see `model.load_checkpoint`) with the named vocoder on `device`. Raises `CheckpointError`."
         if path is None and (model or DEFAULT_MODEL) not in SHIPPED_MODELS:
             raise LipSound2Error(f"no shipped {model} model; shipped: {', '.join(SHIPPED_MODELS)}")
@@ -178,31 +174,44 @@ def __call__(self:LipSound2Pipeline, videos:str|Path|list) -> Speech|list[Speech
 
 # %% ../nbs/09_inference.ipynb #182a5e3e
 @patch
-def batch(self:LipSound2Pipeline, videos:list, # video paths
-          ahead:int|None=None, # videos decoded and cropped ahead of the model; None: two batches
-         ) -> Iterator[tuple[Path, Speech|LipSound2Error]]:
-    """Yield `(path, Speech)` for each video in order, or `(path, error)` for one it cannot use while the rest go on.
-    A background thread decodes and crops the next videos while the model and the vocoder work on the current
-    batch of `batch_size` (PyAV, mediapipe and torch release the GIL: both cores work). Meanwhile torch has one
-    thread fewer (the crops take a core; restored at the end). Each speech equals `self(path)` up to float rounding."""
-    paths, n = [Path(v) for v in videos], self.batch_size
-    ahead = 2*n if ahead is None else ahead
+def _crops_in_thread(self:LipSound2Pipeline, paths:list, ahead:int) -> Iterator[np.ndarray|LipSound2Error]:
+    "The crops of `paths` in order (or the error of a video it cannot use), made up to `ahead` videos ahead in a thread."
     def prep(p):
         try: return self.preprocess(p)
         except LipSound2Error as e: return e
+    with ThreadPoolExecutor(1, thread_name_prefix='lipsound2-crops') as pool:
+        queued = collections.deque(pool.submit(prep, p) for p in paths[:ahead + 1])
+        for p in paths[ahead + 1:]:
+            yield queued.popleft().result(); queued.append(pool.submit(prep, p))
+        while queued: yield queued.popleft().result()
+
+@patch
+def batch(self:LipSound2Pipeline, videos:list, # video paths
+          ahead:int|None=None, # videos decoded and cropped ahead of the model; None: two batches
+          crops:Iterable|None=None, # the crops (or errors) of `videos` in order, made elsewhere (a `video.CropsProcess`); None: made here
+         ) -> Iterator[tuple[Path, Speech|LipSound2Error]]:
+    """Yield `(path, Speech)` for each video in order, or `(path, error)` for one it cannot use while the rest go on.
+    A background thread decodes and crops the next videos while the model and the vocoder work on the current
+    batch of `batch_size` (PyAV, mediapipe and torch release the GIL: both cores work); or `crops` gives them. Meanwhile
+    torch has one thread fewer (the crops take a core), restored at the end, or as soon as `crops.finished` says the
+    crops are all made. Each speech equals `self(path)` up to float rounding. Raises `LipSound2Error` when `crops` was
+    made with other settings than `self.prep`."""
+    paths, n = [Path(v) for v in videos], self.batch_size
+    if crops is not None and getattr(crops, 'cfg', self.prep) != self.prep:
+        raise LipSound2Error(f"the crops were made with other settings than the model's (crops, model): {crops.cfg.diff(self.prep)}")
     threads = torch.get_num_threads()
-    with ThreadPoolExecutor(1, thread_name_prefix='lipsound2-crops') as pool, contextlib.ExitStack() as restore:
+    with contextlib.ExitStack() as restore:
         if len(paths) > 1 and threads > 1:  # oversubscribed cores make torch's worker threads wait on each other
             torch.set_num_threads(threads - 1); restore.callback(torch.set_num_threads, threads)
-        futures = [pool.submit(prep, p) for p in paths[:n + ahead]]
+        made = iter(crops) if crops is not None else self._crops_in_thread(paths, 2*n if ahead is None else ahead)
         for k in range(0, len(paths), n):
-            crops = [f.result() for f in futures[k:k + n]]
-            futures += [pool.submit(prep, p) for p in paths[len(futures):k + 2*n + ahead]]   # keep the thread busy
-            ok = [i for i, c in enumerate(crops) if not isinstance(c, LipSound2Error)]
-            speech = dict(zip(ok, self.speak([crops[i] for i in ok]) if ok else []))
+            if getattr(crops, 'finished', False): torch.set_num_threads(threads)  # the cropping core is free
+            chunk = list(itertools.islice(made, n))
+            ok = [i for i, c in enumerate(chunk) if not isinstance(c, LipSound2Error)]
+            speech = dict(zip(ok, self.speak([chunk[i] for i in ok]) if ok else []))
             for i, p in enumerate(paths[k:k + n]):
                 if i in speech: speech[i].source = p
-                yield p, speech.get(i, crops[i])
+                yield p, speech.get(i, chunk[i])
 
 # %% ../nbs/09_inference.ipynb #300513e5
 DEFAULT_RECOGNISER = 'jasper_small.pt'                # shipped: trained on GRID s1 recordings
@@ -240,9 +249,9 @@ class LipReader:
 
 # %% ../nbs/09_inference.ipynb #8ad64fe2
 @patch
-def batch(self:LipReader, videos:list) -> Iterator[tuple[Path, str|LipSound2Error]]:
-    "Yield `(path, text)` for each video in order, or `(path, error)` for one it cannot use: `LipSound2Pipeline.batch`, then the recogniser."
-    for p, s in self.pipeline.batch(videos): yield p, s if isinstance(s, LipSound2Error) else self.transcribe(s)
+def batch(self:LipReader, videos:list, crops:Iterable|None=None) -> Iterator[tuple[Path, str|LipSound2Error]]:
+    "Yield `(path, text)` for each video in order, or `(path, error)` for one it cannot use: `LipSound2Pipeline.batch` (`crops` as there), then the recogniser."
+    for p, s in self.pipeline.batch(videos, crops=crops): yield p, s if isinstance(s, LipSound2Error) else self.transcribe(s)
 
 # %% ../nbs/09_inference.ipynb #794ec492
 def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipeline):
@@ -251,9 +260,10 @@ def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipelin
     from lipsound2.corpora import read_corpus
     if (data/'config.json').exists():
         made = PrepConfig.from_dict(json.loads((data/'config.json').read_text()))
-        if made != pipe.prep:
+        diff = {k: v for k, v in made.diff(pipe.prep).items() if k != 'landmark_every'}  # speed only: crops within tolerance
+        if diff:
             raise LipSound2Error(f"'{data}' was made with other settings than the checkpoint's training data (cache, checkpoint): "
-                                 f"{made.diff(pipe.prep)}; prepare it again with those, or evaluate the corpus folder")
+                                 f"{diff}; prepare it again with those, or evaluate the corpus folder")
         n = 0
         for u in cached_ids(data):  # one read per utterance: the split is in its own metadata
             it = load_cached(data, u); m = it['meta']

@@ -11,7 +11,7 @@ import torch, torchaudio
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
-from .config import MelConfig
+from .config import MelConfig, VOCODERS
 from .audio import mel_spectrogram
 
 # %% auto #0
@@ -103,7 +103,7 @@ class GriffinLimVocoder(Vocoder):
 
 # %% ../nbs/06_synthesis.ipynb #8a6caea9
 _VOCODERS: dict[str, Callable[..., Vocoder]] = {}
-_LAZY_VOCODERS = {'waveglow': 'lipsound2.waveglow', 'hifigan': 'lipsound2.hifigan'}   # name -> module that registers it when imported
+_LAZY_VOCODERS = VOCODERS   # name -> module that registers it when imported (`config.VOCODERS`)
 
 def register_vocoder(name:str, # case-insensitive name for `get_vocoder`
                      factory:Callable[..., Vocoder]): # `factory(path=None, **kw) -> Vocoder`

@@ -45,10 +45,20 @@ def test_nar_batch(crops):
     clips = [crops[0], crops[1][:60], crops[2]]
     _check(p.speak(clips), [p.speak([c])[0] for c in clips])
 
-def test_light_imports():
-    "Cold start: the CLI and the inference pipeline import neither the training stack nor metrics nor plotting."
-    code = ("import sys, lipsound2.cli, lipsound2.inference, lipsound2.hifigan; lipsound2.cli.get_parser(); "
-            "print(' '.join(m for m in ('fastai', 'pystoi', 'pesq', 'jiwer', 'matplotlib', 'pandas', 'lipsound2.data') if m in sys.modules))")
+def _fresh(code:str) -> str:
+    "What `code` prints in a fresh interpreter (it must exit 0)."
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == '', f"imported at start-up: {r.stdout}"
+    return r.stdout
+
+def test_light_imports():
+    "Cold start: the CLI and the inference pipeline import neither the training stack nor metrics nor plotting."
+    out = _fresh("import sys, lipsound2.cli, lipsound2.inference, lipsound2.hifigan; lipsound2.cli.get_parser(); "
+                 "print(' '.join(m for m in ('fastai', 'pystoi', 'pesq', 'jiwer', 'matplotlib', 'pandas', 'lipsound2.data') if m in sys.modules))")
+    assert out.strip() == '', f"imported at start-up: {out}"
+
+def test_speak_parses_and_reads_crop_settings_without_torch():
+    "Cold start: `speak` parses its options and reads the checkpoint's crop settings before torch is imported, so that its crops worker (forked then) never loads torch."
+    out = _fresh("import sys; from lipsound2.cli import get_parser, _crops_process; a = get_parser().parse_args(['speak', 'x.mpg', '-o', 'y']); "
+                 "cp = _crops_process(a, []); print(cp.cfg.crop_size, cp.cfg.region, cp.cfg.landmark_every, 'torch' in sys.modules); cp.close()")
+    assert out.split() == ['48', 'mouth', '2', 'False'], out
