@@ -357,8 +357,8 @@ class CropsProcess:
     each video's crops, or the `LipSound2Error` of a video it cannot use (the rest go on). Up to `ahead` videos are queued
     in the worker at a time. Made before torch is imported, the worker is forked without torch and its cropping overlaps
     torch's import and the model's loading (`lipsound2 speak`). Uses fork (Linux): start it before mediapipe or CUDA
-    run in this process, as their threads do not survive a fork. A worker that dies (a native crash
-    on a broken file) costs its video only, reported as a `VideoError`; a new worker crops the rest."""
+    run in this process, as their threads do not survive a fork. A worker that dies (a native crash on a broken file)
+    costs its video only, reported as a `VideoError`; a new worker crops the rest."""
     def __init__(self, videos:list, # video paths
                  cfg:PrepConfig, # crop settings: the model's `prep`
                  ahead:int=16): # videos queued in the worker at a time
