@@ -70,6 +70,18 @@ def test_execute_notebooks(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT/'tools'/'execute_notebooks.py'), str(fn)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 1 and 'ZeroDivisionError' in r.stderr and fn.read_text() == before
 
+def test_execute_notebooks_apart(tmp_path):
+    "Several notebooks run one process each: what one sets globally does not reach the next; a failure is reported and the rest run."
+    import nbformat
+    def write(name, *sources):
+        nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}})
+        nb.cells = [nbformat.v4.new_code_cell(src, id=f'c{i}') for i, src in enumerate(sources)]
+        nbformat.write(nb, tmp_path/name); return tmp_path/name
+    fns = [write('a.ipynb', "import os; os.environ['LEAK'] = 'a'"), write('b.ipynb', '1/0'), write('c.ipynb', "import os; os.environ.get('LEAK', 'none')")]
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'execute_notebooks.py'), *map(str, fns)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 1 and 'b.ipynb: FAILED' in r.stderr
+    assert ''.join(json.loads(fns[2].read_text())['cells'][0]['outputs'][0]['data']['text/plain']) == "'none'"
+
 def test_palette_png():
     "Figures are stored as palette PNGs of the same picture, and smaller."
     import base64, io

@@ -3,7 +3,7 @@
 
     LIPSOUND2_DATA=/path/to/data python tools/execute_notebooks.py nbs/01_encoder.ipynb nbs/09b_listening.ipynb
 
-Each notebook runs in execnb's `CaptureShell` (as `nbdev_test` runs it), from its own folder, one thread per process
+Each notebook runs in a process of its own, in execnb's `CaptureShell` (as `nbdev_test` runs it), from its own folder, one thread per process
 (`OMP_NUM_THREADS=1`), figures as PNG at 72 dpi
 (stored as 256-colour palette PNGs, a third of the size). Cells flagged `#| slow` or `#| cuda` (settings.ini `tst_flags`), cells
 with `#| eval: false` and the closing `nbdev_export()` cell are not run: their outputs stay as committed (the slow and
@@ -74,10 +74,12 @@ def main(argv=None):
     a = p.parse_args(argv)
     os.environ['OMP_NUM_THREADS'] = '1'; os.environ.setdefault('MPLBACKEND', 'Agg')
     if not os.environ.get('LIPSOUND2_DATA'): print('warning: LIPSOUND2_DATA is not set: cells that need the corpus show that it is missing', file=sys.stderr)
-    failed = 0
-    for fn in a.notebooks:
-        try: print(f'{fn}: {execute(fn.resolve(), a.dpi, tuple(a.flags.split())):.0f} s, {fn.stat().st_size/1e3:.0f} KB')
-        except Exception as e: failed += 1; print(f'{fn}: FAILED, left unchanged\n{e}', file=sys.stderr)
-    return 1 if failed else 0
+    if len(a.notebooks) > 1:  # one process each: what a notebook sets globally (pandas display options, torch threads) must not reach the next
+        rest = ['--dpi', str(a.dpi), '--flags', a.flags]
+        return 1 if sum(subprocess.run([sys.executable, __file__, str(fn), *rest]).returncode != 0 for fn in a.notebooks) else 0
+    fn = a.notebooks[0]
+    try: print(f'{fn}: {execute(fn.resolve(), a.dpi, tuple(a.flags.split())):.0f} s, {fn.stat().st_size/1e3:.0f} KB')
+    except Exception as e: print(f'{fn}: FAILED, left unchanged\n{e}', file=sys.stderr); return 1
+    return 0
 
 if __name__ == '__main__': sys.exit(main())
