@@ -81,6 +81,10 @@ def test_execute_notebooks_apart(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT/'tools'/'execute_notebooks.py'), *map(str, fns)], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 1 and 'b.ipynb: FAILED' in r.stderr
     assert ''.join(json.loads(fns[2].read_text())['cells'][0]['outputs'][0]['data']['text/plain']) == "'none'"
+    d = json.loads(fns[0].read_text()); d['cells'].append(dict(cell_type='code', metadata={}, execution_count=None, outputs=[], source='6*7'))
+    fns[0].write_text(json.dumps(d))                     # a cell added by hand, without an id, still gets its output
+    assert subprocess.run([sys.executable, str(ROOT/'tools'/'execute_notebooks.py'), str(fns[0])], cwd=ROOT).returncode == 0
+    assert ''.join(json.loads(fns[0].read_text())['cells'][1]['outputs'][0]['data']['text/plain']) == '42'
 
 def test_palette_png():
     "Figures are stored as palette PNGs of the same picture, and smaller."

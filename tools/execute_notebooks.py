@@ -11,7 +11,7 @@ GPU cells' outputs come from the real runs; `--flags slow` runs the slow ones to
 notebook, which is then left unchanged (the error is printed, the exit status is 1). Written notebooks are then cleaned
 with `nbdev_clean --fname` (which keeps outputs), so that CI's `nbdev_clean` + `git status` check stays clean.
 """
-import argparse, os, subprocess, sys, time
+import argparse, json, os, secrets, subprocess, sys, time
 from pathlib import Path
 
 SKIP_FLAGS = {'slow', 'cuda'}
@@ -48,6 +48,10 @@ def execute(fn:Path, dpi:int=72, flags:tuple=()) -> float:
     from nbdev.process import NBProcessor
     from nbdev.frontmatter import FrontmatterProc
     t0 = time.time()
+    raw = json.loads(fn.read_text())
+    if any('id' not in c for c in raw['cells']):  # outputs are matched to cells by id below: a cell without one would keep none
+        for c in raw['cells']: c.setdefault('id', secrets.token_hex(4))
+        fn.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + '\n')
     nb = NBProcessor(fn, procs=FrontmatterProc, process=True).nb  # parses the `#|` directives, as nbdev_test does
     shell = CaptureShell(fn, mpl_format='png')
     shell.run_cell(f"import matplotlib as _mpl; _mpl.rcParams.update({{'figure.dpi': {dpi}, 'savefig.dpi': {dpi}}}); del _mpl")
