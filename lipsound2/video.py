@@ -95,7 +95,7 @@ def write_video(path:str|Path, frames:np.ndarray|Iterable[np.ndarray], fps:float
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Context manager: what native code writes to file descriptor 2 meanwhile is dropped; on an unexpected exception
-    (not a `LipSound2Error`, which is about the input) it is written out. `LIPSOUND2_VERBOSE=1` (`lipsound2 --verbose`)
+    (not a `LipSound2Error`, which is about the input, nor Ctrl-C) it is written out. `LIPSOUND2_VERBOSE=1` (`lipsound2 --verbose`)
     lets it all through."""
     try: sys.stderr.flush(); saved = None if os.environ.get('LIPSOUND2_VERBOSE') == '1' else os.dup(2)
     except (OSError, ValueError, AttributeError): saved = None  # no descriptor 2 to redirect
@@ -103,7 +103,7 @@ def _quiet_native_stderr():
     with tempfile.TemporaryFile() as tmp:
         os.dup2(tmp.fileno(), 2)
         try: yield
-        except LipSound2Error: raise
+        except (LipSound2Error, KeyboardInterrupt): raise
         except BaseException:
             os.dup2(saved, 2); tmp.seek(0); sys.stderr.write(tmp.read().decode(errors='replace')); raise
         finally: os.dup2(saved, 2); os.close(saved)
@@ -345,6 +345,11 @@ def plot_utterance(crops:np.ndarray, mel:np.ndarray|None, title:str='', cfg:MelC
 # %% ../nbs/00d_video.ipynb #cb667ab9
 _worker_landmarker = None  # the crops worker's own FaceLandmarker, made for its first video
 
+def _ignore_sigint():
+    "The crops worker leaves Ctrl-C to the main process, which stops it (`CropsProcess.close`)."
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 def _crops_or_error(video:Path, cfg:PrepConfig) -> np.ndarray|LipSound2Error:
     "In the crops worker: `preprocess_utterance(video)['crops']`, or the `LipSound2Error` it raised (returned, not raised)."
     global _worker_landmarker
@@ -369,7 +374,7 @@ class CropsProcess:
 
     def _submit(self):
         from concurrent.futures import ProcessPoolExecutor
-        if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx)
+        if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_ignore_sigint)
         while len(self._queued) < self.ahead and self._next < len(self.videos):
             i, self._next = self._next, self._next + 1
             self._queued.append((i, self._pool.submit(_crops_or_error, self.videos[i], self.cfg)))

@@ -90,3 +90,18 @@ def test_speak_with_the_shipped_nar_model(tmp_path):
     run_cli('speak', SAMPLES/'bbaf2n.mpg', '-o', out, '--model', 'nar', '--vocoder', 'griffinlim', check=True)
     wav, sr = sf.read(out)
     assert sr == 22050 and abs(len(wav)/sr - 3.0) <= 256/sr
+
+def test_speak_interrupted(tmp_path):
+    "Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while speaking a folder: one line, exit 130, no crops worker left."
+    import os, shutil, signal, subprocess, sys
+    folder = tmp_path/'clips'; folder.mkdir()
+    for i in range(12): shutil.copy(SAMPLES/'bbaf2n.mpg', folder/f'clip{i:02d}.mpg')
+    p = subprocess.Popen([sys.executable, '-c', 'from lipsound2.cli import run; run()', 'speak', str(folder), '-o', str(tmp_path/'out'),
+                          '--vocoder', 'griffinlim'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
+                         env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    first = p.stdout.readline()                              # the first clip is written: cropping and speaking are under way
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert 'clip00.mpg ->' in first and p.returncode == 130, (first, p.returncode, err)
+    assert err.strip().splitlines() == ['lipsound2: interrupted'], err
+    with pytest.raises(ProcessLookupError): os.killpg(p.pid, 0)   # nothing of the group is left running
