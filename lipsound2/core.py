@@ -12,8 +12,8 @@ from importlib.resources import files
 # %% auto #0
 __all__ = ['MIN_FREE_BYTES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DATA_ENV', 'LipSound2Error', 'NoSpaceError',
            'atomic_path', 'atomic_write_text', 'atomic_torch_save', 'lengths_to_mask', 'count_parameters',
-           'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir', 'resolve_weights', 'data_root',
-           'checkpoint_header']
+           'exit_with_parent', 'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir',
+           'resolve_weights', 'data_root', 'checkpoint_header']
 
 # %% ../nbs/00_core.ipynb #88248fcc
 class LipSound2Error(Exception):
@@ -74,6 +74,18 @@ def lengths_to_mask(lens:torch.Tensor, # (B,) int valid lengths
 def count_parameters(m:torch.nn.Module, trainable_only:bool=False) -> int:
     "Number of parameters of `m` (buffers such as BatchNorm running statistics are not counted)."
     return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable_only)
+
+# %% ../nbs/00_core.ipynb #da0dcb8b
+def exit_with_parent(ppid:int, # the parent's process id, passed from the parent
+                     poll:float=1.0): # seconds between checks
+    """In a worker process: start a daemon thread that ends this process at once (`os._exit`) when its parent `ppid` is
+    gone (its parent id changes), so that a parent killed outright (`kill -9`) leaves no worker behind. Portable, unlike
+    Linux's `PR_SET_PDEATHSIG`; used by `data.prepare`'s workers and `video.CropsProcess` (tested in `00f_data`)."""
+    import threading, time
+    def watch():
+        while os.getppid() == ppid: time.sleep(poll)
+        os._exit(1)
+    threading.Thread(target=watch, name='lipsound2-parent-watch', daemon=True).start()
 
 # %% ../nbs/00_core.ipynb #67931982
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'lipsound2', 2

@@ -15,7 +15,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import LipSound2Error, NoSpaceError, atomic_path, atomic_torch_save, atomic_write_text
+from .core import LipSound2Error, NoSpaceError, atomic_path, atomic_torch_save, atomic_write_text, exit_with_parent
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError
 from .video import FaceLandmarker, preprocess_utterance, crops_to_video
@@ -73,17 +73,9 @@ def check_cached(path:str|Path) -> str|None:
 
 # %% ../nbs/00f_data.ipynb #bf17b85a
 _WORKER = {}
-def _exit_with_parent(ppid:int, poll:float=1.0):
-    "Start a daemon thread that ends this process at once (`os._exit`) when its parent `ppid` is gone (its parent id changes)."
-    import threading
-    def watch():
-        while os.getppid() == ppid: time.sleep(poll)
-        os._exit(1)
-    threading.Thread(target=watch, name='lipsound2-parent-watch', daemon=True).start()
-
 def _init_worker(ppid:int):
     import cv2
-    _exit_with_parent(ppid)
+    exit_with_parent(ppid)
     torch.set_num_threads(1); cv2.setNumThreads(1)
     _WORKER['lm'] = FaceLandmarker()
 

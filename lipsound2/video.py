@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from .core import LipSound2Error, atomic_path
+from .core import LipSound2Error, atomic_path, exit_with_parent
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, mel_spectrogram, plot_mel, ffmpeg_log, check_container
 
@@ -345,10 +345,11 @@ def plot_utterance(crops:np.ndarray, mel:np.ndarray|None, title:str='', cfg:MelC
 # %% ../nbs/00d_video.ipynb #cb667ab9
 _worker_landmarker = None  # the crops worker's own FaceLandmarker, made for its first video
 
-def _ignore_sigint():
-    "The crops worker leaves Ctrl-C to the main process, which stops it (`CropsProcess.close`)."
+def _init_crops_worker(ppid:int):
+    "The crops worker leaves Ctrl-C to the main process, which stops it (`CropsProcess.close`), and ends with it."
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(ppid)
 
 def _crops_or_error(video:Path, cfg:PrepConfig) -> np.ndarray|LipSound2Error:
     "In the crops worker: `preprocess_utterance(video)['crops']`, or the `LipSound2Error` it raised (returned, not raised)."
@@ -374,7 +375,7 @@ class CropsProcess:
 
     def _submit(self):
         from concurrent.futures import ProcessPoolExecutor
-        if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_ignore_sigint)
+        if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_init_crops_worker, initargs=(os.getpid(),))
         while len(self._queued) < self.ahead and self._next < len(self.videos):
             i, self._next = self._next, self._next + 1
             self._queued.append((i, self._pool.submit(_crops_or_error, self.videos[i], self.cfg)))

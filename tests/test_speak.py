@@ -93,7 +93,7 @@ def test_speak_with_the_shipped_nar_model(tmp_path):
 
 def test_speak_interrupted(tmp_path):
     "Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while speaking a folder: one line, exit 130, no crops worker left."
-    import os, shutil, signal, subprocess, sys
+    import os, shutil, signal, subprocess, sys, time
     folder = tmp_path/'clips'; folder.mkdir()
     for i in range(12): shutil.copy(SAMPLES/'bbaf2n.mpg', folder/f'clip{i:02d}.mpg')
     p = subprocess.Popen([sys.executable, '-c', 'from lipsound2.cli import run; run()', 'speak', str(folder), '-o', str(tmp_path/'out'),
@@ -105,3 +105,11 @@ def test_speak_interrupted(tmp_path):
     assert 'clip00.mpg ->' in first and p.returncode == 130, (first, p.returncode, err)
     assert err.strip().splitlines() == ['lipsound2: interrupted'], err
     with pytest.raises(ProcessLookupError): os.killpg(p.pid, 0)   # nothing of the group is left running
+    # killed outright (`kill -9` of the main process only): the crops worker notices within its 1 s poll and ends too
+    p = subprocess.Popen(p.args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT, start_new_session=True,
+                         env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    p.stdout.readline(); os.kill(p.pid, signal.SIGKILL); p.wait()
+    for _ in range(50):
+        try: os.killpg(p.pid, 0); time.sleep(0.1)
+        except ProcessLookupError: break
+    else: raise AssertionError("the crops worker outlived its killed parent by 5 s")
