@@ -9,15 +9,17 @@ from lipsound2.data import cached_ids, load_cached
 from lipsound2.model import load_checkpoint
 from lipsound2.synthesis import get_vocoder, stoi, estoi, pesq_wb
 from lipsound2.inference import crops_to_speech
+from lipsound2.hifigan import _MelOnly
 from lipsound2.audio import load_audio
 cache, out = Path(sys.argv[1]), Path(sys.argv[2])
 ids = [u for u in cached_ids(cache) if load_cached(cache, u)['meta'].get('split') == 'val']
 ids = ids[:int(sys.argv[3])] if len(sys.argv) > 3 else ids
 model, voc = load_checkpoint('nar_grid_s1.pt').eval(), get_vocoder('hifigan')
+mel_only = _MelOnly(model.cfg.mel)
 rows = []
 for u in ids:
     it = load_cached(cache, u); ref = load_audio(it['meta']['audio'], 22050)
-    gen = crops_to_speech([it['crops']], model, get_vocoder('griffinlim'))[0].mel
+    gen = crops_to_speech([it['crops']], model, mel_only)[0].mel    # the model's mel; no vocoding wanted here
     for inp, mel in (('copy', torch.from_numpy(it['mel'])), ('generated', gen)):
         for prec in ('float32', 'bfloat16'):
             t0 = time.perf_counter()

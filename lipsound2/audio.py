@@ -8,6 +8,8 @@ import contextlib, functools
 from pathlib import Path
 
 import numpy as np
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: import torch, torchaudio  # annotations only: torch is imported where it is used
 from .core import LipSound2Error
 from .config import MelConfig, PrepConfig
 

@@ -8,6 +8,8 @@ import os, errno, shutil, pickle, zipfile, contextlib
 from collections import OrderedDict
 from pathlib import Path
 from importlib.resources import files
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: import torch  # annotations only: torch is imported where it is used (see below)
 
 # %% auto #0
 __all__ = ['MIN_FREE_BYTES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DATA_ENV', 'LipSound2Error', 'NoSpaceError',

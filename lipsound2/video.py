@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: import torch  # annotations only: torch is imported where it is used
 from .core import LipSound2Error, atomic_path, exit_with_parent
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, mel_spectrogram, plot_mel, ffmpeg_log, check_container
