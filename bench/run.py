@@ -21,6 +21,9 @@ Groups (rows: group, row, setting, value, unit, note, machine):
   landmarks  the faster front end, `PrepConfig.landmark_every` k: Face Mesh (tracking) on every k-th frame only, landmarks
              of the frames between interpolated; CPU time and the error of landmarks and crop boxes against every frame,
              in-process preprocessing RTF and `prepare` frames/s (2 workers) per k, the shipped model's STOI/ESTOI
+  bounds     where the time of the unmet CPU targets goes, one thread: the parts of a LipSound2-small training step
+             (bfloat16) and torch.compile of its two hot parts; Griffin-Lim's share in FFTs; one clip of `prepare` split
+             into decoding, Face Mesh and the rest, and the frames/s that 2 cores allow at that cost
 
 The machine column holds the CPU, cores, versions and the load average when the row was measured: other jobs on the
 machine slow every row down. `--only` keeps the other groups' rows already in the CSV.
@@ -30,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import ROOT, SAMPLES, machine, run_child
 
-GROUPS = ('cold', 'stages', 'folder', 'prepare', 'training', 'vocoders', 'tacotron2', 'scaling', 'gpu', 'landmarks')
+GROUPS = ('cold', 'stages', 'folder', 'prepare', 'training', 'vocoders', 'tacotron2', 'scaling', 'gpu', 'landmarks', 'bounds')
 FIELDS = ('group', 'row', 'setting', 'value', 'unit', 'note', 'machine')
 CLIP = SAMPLES/'bbaf2n.mpg'      # a 3 s GRID clip (75 frames at 25 fps)
 CLIP_S = 3.0
@@ -185,6 +188,9 @@ def bench_folder(R:Rows, a):
                 R.add('folder', 'speak 20 GRID clips', f'{voc}, {_threads(threads)}', seconds/r['wall'], 'x real time',
                       f"{r['wall']:.1f} s wall for {seconds:.0f} s of video, start-up included; CPU {r['user'] + r['sys']:.1f} s; "
                       f"peak {r['peak_mb']:.0f} MiB")
+                if threads is None:  # all the work on 2 cores with nothing idle: what 20 clips cannot beat at this CPU cost
+                    R.add('folder', 'speak 20 GRID clips: 2-core ceiling', voc, seconds/((r['user'] + r['sys'])/2), 'x real time',
+                          f"{seconds:.0f} s of video over half the run's {r['user'] + r['sys']:.1f} CPU s (start-up included)")
         # in one process, start-up excluded: one clip at a time (the old `speak`) against `batch`. CPU seconds per clip do not
         # depend on other jobs; the wall time on 2 free cores is estimated as the busier of the two sides: the main thread
         # (model, vocoder) and the rest of the process (the crops thread and mediapipe's own threads)
@@ -469,6 +475,94 @@ def bench_landmarks(R:Rows, a):
         R.add('landmarks', 'shipped model STOI with these crops', f'k = {k}', float(s[:, 0].mean()), 'STOI',
               f'{len(s)} GRID val clips, Griffin-Lim, same seed; ESTOI {s[:, 1].mean():.4f}' + ('' if se is None else
               f'; paired difference to k = 1: STOI {d[:, 0].mean():+.4f} (s.e. {se[0]:.4f}), ESTOI {d[:, 1].mean():+.4f} (s.e. {se[1]:.4f})'))
+
+# ---------------------------------------------------------------- bounds of the unmet CPU targets
+def bench_bounds(R:Rows, a):
+    """Where the CPU time of the unmet targets goes (one thread): a LipSound2-small bfloat16 training step by part, and
+    the same parts under `torch.compile` (inductor, CPU); Griffin-Lim's time in FFTs; one `prepare` clip by stage."""
+    import numpy as np, torch
+    from torch.profiler import profile
+    torch.set_num_threads(1)
+    from lipsound2.config import LipSound2Config, MelConfig
+    from lipsound2.model import LipSound2
+    reps = 2 if a.quick else 4
+    # 1. the training step: encoder (3D-CNN front end, BiLSTM), teacher-forced decoder, Postnet; forward + backward
+    cfg, B = LipSound2Config.small(), 16
+    m = LipSound2(cfg).train()
+    g = torch.Generator().manual_seed(0)
+    x, xl = torch.rand(B, cfg.in_channels, 75, cfg.img_size, cfg.img_size, generator=g), torch.full((B,), 75)
+    mel = torch.randn(B, cfg.mel.n_mels, 258, generator=g) - 5
+    bf16 = lambda: torch.autocast('cpu', torch.bfloat16)
+    with bf16(): mem = m.encoder(x, xl).detach().requires_grad_()
+    with bf16(): dec = m.decoder(mem, xl, mel)[0].detach().requires_grad_()
+    def backward(t): t.float().sum().backward()
+    def cnn():
+        with bf16(): f = m.encoder.features(x, xl)[0]
+        backward(f)
+    def encoder():
+        with bf16(): f = m.encoder(x, xl)
+        backward(f)
+    def decoder():
+        with bf16(): f = m.decoder(mem, xl, mel)[0]
+        backward(f)
+    def postnet():
+        with bf16(): f = m.postnet(dec)
+        backward(f)
+    setting = f'LipSound2 small, batch {B} of 75 frames / 258 mel frames, bf16 autocast, 1 thread'
+    parts = dict(cnn=median_time(cnn, reps), encoder=median_time(encoder, reps), decoder=median_time(decoder, reps),
+                 postnet=median_time(postnet, reps))
+    steps = EPOCH_CLIPS // B
+    for name, row in (('cnn', '3D-CNN front end'), ('encoder', 'encoder (3D-CNN + BiLSTM)'), ('decoder', 'decoder, teacher-forced'),
+                      ('postnet', 'Postnet')):
+        R.add('bounds', f'training step part: {row}', setting, float(parts[name]), 'CPU s',
+              f'forward + backward, median of {reps}; x {steps} steps = {parts[name]*steps:.0f} s of an epoch')
+    base = dict(cnn=float(parts['cnn']), decoder=float(parts['decoder']))
+    for i, blk in enumerate(list(m.encoder.blocks)): m.encoder.blocks[i] = torch.compile(blk)
+    m.decoder.step = torch.compile(m.decoder.step)
+    for name, fn, what in (('cnn', cnn, 'the 3D-CNN blocks'), ('decoder', decoder, 'the decoder step')):
+        c0 = time.process_time(); fn(); first = time.process_time() - c0   # compiles
+        t = median_time(fn, reps, warmup=1)
+        R.add('bounds', f'torch.compile (inductor, CPU) of {what}', setting, base[name]/float(t), 'x faster',
+              f'{base[name]:.3f} -> {float(t):.3f} CPU s per step, forward + backward; first call (compiling) {first:.0f} s')
+    # 2. Griffin-Lim (torchaudio, 60 iterations) on a 3 s mel: the share of its time spent in FFTs
+    from lipsound2.synthesis import GriffinLimVocoder
+    gl = GriffinLimVocoder(MelConfig())
+    spec = torch.rand(1, MelConfig().n_fft//2 + 1, 258, generator=g)
+    gl.griffin_lim(spec)
+    with profile() as p: gl.griffin_lim(spec)
+    ev = p.key_averages()
+    total = sum(e.self_cpu_time_total for e in ev)
+    fft = sum(e.self_cpu_time_total for e in ev if 'fft' in e.key)
+    top = sorted(ev, key=lambda e: -e.self_cpu_time_total)[:4]
+    R.add('bounds', 'Griffin-Lim time in FFTs', f'{gl.n_iter} iterations, 3 s mel, 1 thread', 100*fft/total, '%',
+          f'{total/1e6:.3f} s profiled; most time: ' + ', '.join(f'{e.key} {100*e.self_cpu_time_total/total:.0f}%' for e in top))
+    # 3. one `prepare` clip (mouth 48 px, Face Mesh every 3rd frame): decoding to RGB, Face Mesh, the rest
+    utts = _grid(4 if a.quick else 20, 'train')
+    if not utts:
+        R.add('bounds', 'prepare: CPU s per clip', 'k = 3', None, 'CPU s', 'not measured: no GRID corpus (LIPSOUND2_DATA)'); return
+    from lipsound2.config import PrepConfig
+    from lipsound2.data import _prepare_one
+    from lipsound2.video import FaceLandmarker, read_video
+    import cv2; cv2.setNumThreads(1)
+    cfg = PrepConfig.preset('mouth48', landmark_every=3)
+    lm = FaceLandmarker()
+    with tempfile.TemporaryDirectory() as d:
+        _prepare_one(utts[0], Path(d), cfg)                # warm-up
+        c0 = time.process_time()
+        for u in utts: _prepare_one(u, Path(d), cfg)
+        per_clip = (time.process_time() - c0)/len(utts)
+    c0 = time.process_time(); videos = [read_video(u.video) for u in utts]; decode = (time.process_time() - c0)/len(utts)
+    frames = sum(len(v) for v in videos)
+    c0 = time.process_time()
+    for v in videos: lm(v, 3)
+    mesh = (time.process_time() - c0)/len(utts)
+    calls = sum(len(range(0, len(v), 3)) + ((len(v) - 1) % 3 != 0) for v in videos)/len(utts)
+    n = f'{len(utts)} GRID s1 training clips, {frames/len(utts):.0f} frames each, 1 thread'
+    R.add('bounds', 'prepare: CPU s per clip', 'mouth 48 px, Face Mesh every 3rd frame', per_clip, 'CPU s',
+          f'{n}; apart: decoding to RGB (frames kept) {decode:.3f} s, Face Mesh on decoded frames {mesh:.3f} s '
+          f'({1000*mesh/calls:.2f} ms a call, {calls:.0f} calls); the rest crops, reads the audio, makes the mel and writes')
+    R.add('bounds', 'prepare: frames/s that 2 cores allow', 'mouth 48 px, Face Mesh every 3rd frame', 2*frames/len(utts)/per_clip,
+          'frames/s', 'two workers each at the CPU cost per clip above, nothing else running: the ceiling of `prepare` at this cost')
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)

@@ -8,6 +8,7 @@ import io, os, json, csv, time, warnings, zipfile
 from collections import Counter
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 import multiprocessing as mp
 
 import numpy as np
@@ -22,10 +23,10 @@ from .video import FaceLandmarker, preprocess_utterance, crops_to_video
 from .corpora import Utterance
 
 # %% auto #0
-__all__ = ['CACHE_KEYS', 'PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split', 'load_split',
-           'CacheError', 'check_cached', 'check_cache_config', 'prepare', 'load_cached', 'cached_meta', 'cached_ids',
-           'lip_item', 'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'split_ids', 'get_dls',
-           'pack_cache', 'unpack_cache']
+__all__ = ['CACHE_KEYS', 'WORKER_DIED', 'PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split',
+           'load_split', 'CacheError', 'check_cached', 'check_cache_config', 'prepare', 'load_cached', 'cached_meta',
+           'cached_ids', 'lip_item', 'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'split_ids',
+           'get_dls', 'pack_cache', 'unpack_cache']
 
 # %% ../nbs/00f_data.ipynb #d6408a1d
 def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
@@ -134,6 +135,40 @@ def check_cache_config(cache_dir:str|Path, cfg:PrepConfig) -> None:
         if old != cfg: raise ValueError(f"'{cache_dir}' was made with other settings {old.diff(cfg)}: use another cache folder")
     else: atomic_write_text(p, json.dumps(cfg.to_dict(), indent=1))
 
+# %% ../nbs/00f_data.ipynb #e9adfa19
+WORKER_DIED = "the worker process died on it (a crash in the video decoder or in mediapipe, or the system ran out of memory)"
+
+def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_workers:int, fn=None):
+    """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`: `(utt_id, error, frames, warnings)`) for each of `todo`,
+    run in `n_workers` spawned processes, as they finish. A worker that dies (a native crash, the out-of-memory killer)
+    breaks the pool: the utterances it left undone then run one at a time in order in one new worker, so that the one
+    that kills it again fails alone (`WORKER_DIED`) and the rest are done. Exceptions of `fn` (`NoSpaceError`) propagate."""
+    fn = fn or _prepare_noting
+    pool = lambda n: ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
+    left, ex = [], pool(n_workers)
+    try:
+        futs = {ex.submit(fn, u, cache_dir, cfg): u for u in todo}
+        for f in as_completed(futs):
+            try: yield f.result()
+            except BrokenProcessPool: left.append(futs[f])
+    finally: ex.shutdown(cancel_futures=True)
+    if left: _remove_stale_temps(cache_dir)      # what the dead worker was writing
+    order = {u.utt_id: i for i, u in enumerate(todo)}
+    left.sort(key=lambda u: order[u.utt_id])
+    while left:
+        ex = pool(1)
+        try:
+            futs, done = [ex.submit(fn, u, cache_dir, cfg) for u in left], len(left)
+            for k, f in enumerate(futs):   # one worker runs them in order: the first broken one killed it
+                try: yield f.result()
+                except BrokenProcessPool:
+                    yield left[k].utt_id, f"'{left[k].video}': {WORKER_DIED}", 0, []
+                    done = k + 1; break
+        finally: ex.shutdown(cancel_futures=True)
+        _remove_stale_temps(cache_dir)
+        left = left[done:]
+
+
 # %% ../nbs/00f_data.ipynb #60952ea3
 def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(), n_workers:int|None=None,
             progress:bool=True, client=None) -> dict: # client: a `distributed.Client` to run on a Dask cluster instead of local processes
@@ -157,21 +192,15 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
     if todo:
         if client is not None:  # Dask (`lipsound2.distributed`): one task per utterance, each written atomically by its worker
             from distributed import as_completed as dask_completed
-            ex = client; it = dask_completed(client.map(_prepare_noting, todo, cache_dir=cache_dir, cfg=cfg, pure=False))
-        elif n_workers == 1:
-            it = (_prepare_noting(u, cache_dir, cfg) for u in todo)
-            ex = None
-        else:
-            ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
-            it = as_completed([ex.submit(_prepare_noting, u, cache_dir, cfg) for u in todo])
+            it = (f.result() for f in dask_completed(client.map(_prepare_noting, todo, cache_dir=cache_dir, cfg=cfg, pure=False)))
+        elif n_workers == 1: it = (_prepare_noting(u, cache_dir, cfg) for u in todo)
+        else: it = _in_processes(todo, cache_dir, cfg, n_workers)
         try:
-            for r in progress_bar(it, total=len(todo), display=progress):
-                uid, err, n, notes = r.result() if ex else r
+            for uid, err, n, notes in progress_bar(it, total=len(todo), display=progress):
                 if notes: res['warnings'][uid] = notes
                 if err: res['failed'][uid] = err
                 else: res['done'] += 1; res['frames'] += n
-        finally:
-            if ex and client is None: ex.shutdown(cancel_futures=True)
+        finally: it.close()  # `_in_processes` stops its workers
     res['seconds'] = time.perf_counter() - t0
     fails = cache_dir/'failures.json'
     if res['failed']: fails.write_text(json.dumps(res['failed'], indent=1))
