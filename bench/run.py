@@ -4,7 +4,8 @@
     python bench/run.py [--quick] [--only GROUP ...] [--tacotron2 PATH] [--out results/bench.csv]
 
 Groups (rows: group, row, setting, value, unit, note, machine):
-  cold       `lipsound2 speak samples/bbaf2n.mpg` in a fresh process: wall (median of 3), CPU seconds, peak RSS; imports
+  cold       `lipsound2 speak samples/bbaf2n.mpg` in a fresh process: wall (median of 3), CPU seconds, peak RSS; the same
+             for `recognize --modality video` and `av`; imports
   stages     one 3 s clip in one process on one thread: decode, landmarks, crop, mel, the shipped models, the vocoders (RTF)
   folder     `lipsound2 speak` on 20 GRID s1 validation clips copied to a temporary folder, start-up included (x real time),
              and in one process: one clip at a time against `LipSound2Pipeline.batch`
@@ -93,6 +94,10 @@ def bench_cold(R:Rows, a):
                 R.add('cold', 'speak 1 clip (3 s): wall', s, wall, 's', f'median of {repeats}, fresh process, start-up included')
                 R.add('cold', 'speak 1 clip (3 s): CPU', s, statistics.median(r['user'] + r['sys'] for r in runs), 's', 'user + system')
                 R.add('cold', 'speak 1 clip (3 s): peak RSS', s, max(r['peak_mb'] for r in runs), 'MiB', 'ru_maxrss')
+        for modality in ('video', 'av'):               # the audio-visual recogniser: crops made beside torch's import too
+            runs = [run_child(_lipsound2_cmd() + ['recognize', CLIP, '--modality', modality], env=_env(None)) for _ in range(repeats)]
+            R.add('cold', 'recognize 1 clip (3 s): wall', f'--modality {modality}, default threads', statistics.median(r['wall'] for r in runs), 's',
+                  f"median of {repeats}, fresh process, start-up included; CPU {statistics.median(r['user'] + r['sys'] for r in runs):.2f} s")
     code = "import time; import {m}; print('{{\"s\": %f}}' % time.process_time())"
     import json
     for mod in ('lipsound2.cli', 'lipsound2.inference', 'lipsound2.hifigan', 'mediapipe', 'torch'):

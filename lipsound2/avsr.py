@@ -11,15 +11,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .config import Config, MelConfig, PrepConfig, mel_frames
+from .config import Config, MelConfig, PrepConfig, mel_frames, DEFAULT_AVSR  # DEFAULT_AVSR: the CLI reads it without torch
 from .core import LipSound2Error, CheckpointError, lengths_to_mask, count_parameters, save_checkpoint, read_checkpoint
 from .ctc import VOCAB, DECODERS
 from .encoder import SpatialMaxPool
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['MODALITIES', 'DEFAULT_AVSR', 'AVSRConfig', 'AudioFrontEnd', 'VideoFrontEnd', 'span_mask', 'modality_keep', 'AVSR',
-           'save_avsr', 'load_avsr', 'RecognitionError', 'recognize']
+__all__ = ['MODALITIES', 'AVSRConfig', 'AudioFrontEnd', 'VideoFrontEnd', 'span_mask', 'modality_keep', 'AVSR', 'save_avsr',
+           'load_avsr', 'RecognitionError', 'recognize', 'DEFAULT_AVSR']
 
 # %% ../nbs/08c_avsr.ipynb #2ea07e6f
 @dataclass
@@ -211,7 +211,7 @@ def load_avsr(path:str|Path, map_location='cpu') -> AVSR:
     return m.eval()
 
 # %% ../nbs/08c_avsr.ipynb #0e4da345
-DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped (`lipsound2/weights/`): pre-trained and fine-tuned on GRID s1, `experiments/avsr.py`
+_all_ = ['DEFAULT_AVSR']  # defined in `lipsound2.config`, where the command line reads it without torch
 
 class RecognitionError(LipSound2Error, ValueError):
     "An input cannot be recognised with the asked modality; the message names the file."
@@ -221,10 +221,10 @@ def _no_audio(e:Exception, modality:str) -> RecognitionError:
     why = str(e).replace('; give the audio as a separate file', '')
     return RecognitionError(f"{why}: --modality {modality} needs it (--modality video reads the lips only)")
 
-def _inputs(path:Path, model:AVSR, modality:str, landmarker=None) -> tuple:
-    "`(mel (1, n_mels, T_mel) or None, video (1, C, T, H, W) or None, lens (1,))` of one file for `modality`."
+def _inputs(path:Path, model:AVSR, modality:str, landmarker=None, crops=None) -> tuple:
+    "`(mel (1, n_mels, T_mel) or None, video (1, C, T, H, W) or None, lens (1,))` of one file for `modality`; `crops` made elsewhere with `model.prep`, or None."
     from lipsound2.audio import AUDIO_EXTS, NoAudioError, load_audio, mel_spectrogram, check_audio
-    from lipsound2.video import preprocess_utterance, crops_to_video
+    from lipsound2.video import preprocess_utterance, crops_to_video, utterance_mel
     c, prep = model.cfg, getattr(model, 'prep', PrepConfig.preset('mouth48'))
     is_audio = path.suffix.lower() in AUDIO_EXTS
     if is_audio and modality != 'audio': raise RecognitionError(f"'{path}' is an audio file: it has no video for --modality {modality}; use --modality audio")
@@ -235,7 +235,9 @@ def _inputs(path:Path, model:AVSR, modality:str, landmarker=None) -> tuple:
         mel = mel_spectrogram(wav, c.mel)
         n = max(1, round(mel.shape[-1] * c.fps / c.mel.frames_per_second))
         return mel[None, :, :int(c.mel_frames(n))], None, torch.tensor([n])
-    try: r = preprocess_utterance(path, cfg=prep, landmarker=landmarker, need_audio=modality != 'video')
+    try:
+        if crops is None: r = preprocess_utterance(path, cfg=prep, landmarker=landmarker, need_audio=modality != 'video')
+        else: r = dict(crops=crops, mel=utterance_mel(path, len(crops), prep) if modality != 'video' else None)
     except NoAudioError as e: raise _no_audio(e, modality) from None
     video = crops_to_video(r['crops'], c.img_size, c.in_channels == 1)[None]
     mel = None if r['mel'] is None or modality == 'video' else torch.from_numpy(r['mel'])[None]
@@ -245,11 +247,12 @@ def _inputs(path:Path, model:AVSR, modality:str, landmarker=None) -> tuple:
 def recognize(path:str|Path, # a video (with or without audio) or an audio file
               model:AVSR, modality:str='av', # 'av', 'audio' or 'video'
               decoder:str='grammar', # 'greedy', 'beam' or 'grammar' (`lipsound2.ctc.DECODERS`)
-              landmarker=None) -> str: # a `lipsound2.video.FaceLandmarker` to reuse
+              landmarker=None, # a `lipsound2.video.FaceLandmarker` to reuse
+              crops:np.ndarray|None=None) -> str: # `(T, S, S, 3)` face crops of `path` made with `model.prep` (`video.CropsProcess`); None: made here
     "Text of one file. Raises `RecognitionError`, `PreprocessingError` (`NoAudioError`, `VideoError`, ...) naming the file, `ValueError` for a bad name."
     if modality not in MODALITIES: raise ValueError(f"modality must be one of {list(MODALITIES)}, not {modality!r}")
     if decoder not in DECODERS: raise ValueError(f"decoder must be one of {list(DECODERS)}, not {decoder!r}")
-    mel, video, lens = _inputs(Path(path), model.eval(), modality, landmarker)
+    mel, video, lens = _inputs(Path(path), model.eval(), modality, landmarker, crops)
     dev = next(model.parameters()).device
     lp, _ = model(None if mel is None else mel.to(dev), None if video is None else video.to(dev), lens.to(dev), modality)
     return DECODERS[decoder](lp[0].cpu())

@@ -243,16 +243,18 @@ def _pipeline(a):
     return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model, seed=a.seed,
                                              landmark_every=a.landmark_every)
 
-def _crops_process(a, videos:list):
-    """A `video.CropsProcess` cropping `videos` with the settings of the checkpoint that `a` names, started before torch
-    is imported (Linux), or None: then the pipeline crops in a thread, and loading the checkpoint reports what is wrong."""
-    if sys.platform != 'linux' or 'torch' in sys.modules: return None
+def _crops_process(a, videos:list, checkpoint:str|None=None):
+    """A `video.CropsProcess` cropping `videos` with the settings of the video-to-speech checkpoint that `a` names
+    (Face Mesh every `--landmark-every` frames), or of the recogniser `checkpoint` as it was trained, started before
+    torch is imported (Linux); or None (no videos, or the checkpoint is unreadable): then the videos are cropped where
+    they are used, and loading the checkpoint reports what is wrong."""
+    if sys.platform != 'linux' or 'torch' in sys.modules or not videos: return None
     from lipsound2.config import PrepConfig, SHIPPED_MODELS, DEFAULT_MODEL
     from lipsound2.core import LipSound2Error, checkpoint_header, resolve_weights
     from lipsound2.video import CropsProcess
-    try: prep = PrepConfig.from_dict(checkpoint_header(resolve_weights(a.checkpoint or SHIPPED_MODELS[a.model or DEFAULT_MODEL]))['prep'])
+    try: prep = PrepConfig.from_dict(checkpoint_header(resolve_weights(checkpoint or a.checkpoint or SHIPPED_MODELS[a.model or DEFAULT_MODEL]))['prep'])
     except (LipSound2Error, KeyError, TypeError, ValueError): return None
-    prep = prep.for_inference(a.landmark_every)  # as `LipSound2Pipeline` crops
+    if checkpoint is None: prep = prep.for_inference(a.landmark_every)  # as `LipSound2Pipeline` crops
     return CropsProcess(videos, prep)
 
 def cmd_speak(a) -> int:
@@ -332,16 +334,24 @@ def cmd_read(a) -> int:
 def cmd_recognize(a) -> int:
     "Audio, video or audio-visual speech recognition with one audio-visual model (`lipsound2.avsr`)."
     from lipsound2.core import LipSound2Error, resolve_weights
-    from lipsound2.avsr import load_avsr, recognize, DEFAULT_AVSR
+    from lipsound2.config import DEFAULT_AVSR
     from lipsound2.audio import AUDIO_EXTS
-    from lipsound2.video import VIDEO_EXTS, FaceLandmarker
+    from lipsound2.video import VIDEO_EXTS
     files = _files(Path(a.input), VIDEO_EXTS + AUDIO_EXTS)
-    model, lm, failed = load_avsr(resolve_weights(a.checkpoint or DEFAULT_AVSR), a.device).to(a.device), None, 0
-    for f in _progress(files, getattr(a, 'quiet', False)):
-        try:
-            if lm is None and f.suffix.lower() in VIDEO_EXTS: lm = FaceLandmarker()
-            print(f"{f}\t{recognize(f, model, a.modality, a.decoder, lm)}")
-        except LipSound2Error as e: print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1
+    is_video = lambda f: f.suffix.lower() in VIDEO_EXTS and a.modality != 'audio'   # the files that need face crops
+    ckpt = a.checkpoint or DEFAULT_AVSR
+    with _crops_process(a, [f for f in files if is_video(f)], ckpt) or contextlib.nullcontext() as crops:  # as in `cmd_speak`
+        from lipsound2.avsr import load_avsr, recognize
+        from lipsound2.video import FaceLandmarker
+        model, lm, failed = load_avsr(resolve_weights(ckpt), a.device).to(a.device), None, 0
+        made = iter(crops) if crops is not None and crops.cfg == model.prep else None
+        for f in _progress(files, getattr(a, 'quiet', False)):
+            try:
+                c = next(made) if made is not None and is_video(f) else None
+                if isinstance(c, LipSound2Error): raise c
+                if lm is None and c is None and f.suffix.lower() in VIDEO_EXTS: lm = FaceLandmarker()
+                print(f"{f}\t{recognize(f, model, a.modality, a.decoder, lm, crops=c)}")
+            except LipSound2Error as e: print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1
     return _report(failed, len(files))
 
 # %% ../nbs/10_cli.ipynb #a20b6c48

@@ -18,7 +18,8 @@ from .audio import PreprocessingError, VideoError, load_audio, check_audio, audi
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'KEEP_FRAMES_BYTES', 'MIN_VIDEO_SECONDS', 'MAX_ROLL_DEGREES', 'iter_video', 'read_video', 'write_video',
            'interpolate_landmarks', 'FaceLandmarker', 'plot_landmarks', 'NoFaceError', 'crop_boxes', 'crop_frames',
-           'to_crop_coords', 'show_crops', 'preprocess_utterance', 'plot_utterance', 'CropsProcess', 'crops_to_video']
+           'to_crop_coords', 'show_crops', 'utterance_mel', 'preprocess_utterance', 'plot_utterance', 'CropsProcess',
+           'crops_to_video']
 
 # %% ../nbs/00d_video.ipynb #72e2eccd
 VIDEO_EXTS = ('.mp4','.mpg','.mpeg','.avi','.mov','.mkv','.webm')
@@ -278,6 +279,19 @@ class _FrameKeeper:
                 if self.nbytes > self.max_bytes: self.frames = None
             yield f
 
+# %% ../nbs/00d_video.ipynb #bbff8c07
+def utterance_mel(src:str|Path, # an audio file, or a video with its audio track
+                  n_frames:int, # video frames the mel goes with
+                  cfg:PrepConfig=PrepConfig()) -> np.ndarray:
+    """The log-mel `(n_mels, cfg.n_mel_frames(n_frames))` float32 of the audio of `src` for a video of `n_frames`
+    frames (`lipsound2.audio.audio_to_mel`: cut or padded to the video's length). Raises `NoAudioError`, and
+    `PreprocessingError` for unusable audio: silent, or covering less than half of the video."""
+    secs = n_frames/cfg.fps
+    wav = check_audio(load_audio(src, cfg.mel.sample_rate), src, cfg.mel.sample_rate, secs/2,
+                      f" to cover half of the video's {secs:.2f} s", silent_ok=False)
+    return audio_to_mel(wav, n_frames, cfg).numpy()
+
+
 # %% ../nbs/00d_video.ipynb #73454ff5
 MIN_VIDEO_SECONDS = 0.3  # shorter clips cannot hold a word
 
@@ -324,11 +338,7 @@ def preprocess_utterance(video:str|Path, audio:str|Path|None=None, cfg:PrepConfi
     boxes = crop_boxes(lms, cfg, name=str(video))
     mel = None
     if audio is not None or need_audio:  # the audio before the crops: its decoding peak does not add to theirs
-        src = audio if audio is not None else video
-        secs = T/cfg.fps
-        wav = check_audio(load_audio(src, cfg.mel.sample_rate), src, cfg.mel.sample_rate, secs/2,
-                          f" to cover half of the video's {secs:.2f} s", silent_ok=False)
-        mel = audio_to_mel(wav, T, cfg).numpy(); del wav
+        mel = utterance_mel(audio if audio is not None else video, T, cfg)
     try: crops = crop_frames(keep.frames or iter_video(video, cfg.fps), boxes, cfg.crop_size)  # second pass: crops only
     except VideoError: raise
     except ValueError as e: raise VideoError(f"'{video}': the file changed while it was read ({e})") from None

@@ -58,7 +58,9 @@ def test_light_imports():
     assert out.strip() == '', f"imported at start-up: {out}"
 
 def test_speak_parses_and_reads_crop_settings_without_torch():
-    "Cold start: `speak` parses its options and reads the checkpoint's crop settings before torch is imported, so that its crops worker (forked then) never loads torch."
-    out = _fresh("import sys; from lipsound2.cli import get_parser, _crops_process; a = get_parser().parse_args(['speak', 'x.mpg', '-o', 'y']); "
-                 "cp = _crops_process(a, []); print(cp.cfg.crop_size, cp.cfg.region, cp.cfg.landmark_every, 'torch' in sys.modules); cp.close()")
-    assert out.split() == ['48', 'mouth', '2', 'False'], out
+    "Cold start: `speak` and `recognize` parse their options and read the checkpoint's crop settings before torch is imported, so that their crops worker (forked then) never loads torch."
+    out = _fresh("import sys; from lipsound2.cli import get_parser, _crops_process; from lipsound2.config import DEFAULT_AVSR; v = ['samples/bbaf2n.mpg']\n"
+                 "for args, ckpt in ((['speak', 'x.mpg', '-o', 'y'], None), (['recognize', 'x.mpg'], DEFAULT_AVSR)):\n"
+                 "    cp = _crops_process(get_parser().parse_args(args), v, ckpt); print(cp.cfg.crop_size, cp.cfg.region, cp.cfg.landmark_every); cp.close()\n"
+                 "print(_crops_process(get_parser().parse_args(['speak', 'x.mpg', '-o', 'y']), []), 'torch' in sys.modules)")
+    assert out.strip().split('\n') == ['48 mouth 2', '48 mouth 1', 'None False'], out   # recognize: Face Mesh on every frame, as the recogniser was trained
