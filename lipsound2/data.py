@@ -169,6 +169,19 @@ def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_worker
         left = left[done:]
 
 
+# %% ../nbs/00f_data.ipynb #97a3a71c
+def _on_dask(client, todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, fn=None):
+    """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`) for each of `todo` as Dask tasks finish, one task per
+    utterance, each written atomically by its worker. Dask runs a task again when its worker dies, and gives up after
+    `distributed.scheduler.allowed-failures` deaths (`KilledWorker`): that utterance alone then fails (`WORKER_DIED`)."""
+    from distributed import KilledWorker, as_completed as dask_completed
+    futs = client.map(fn or _prepare_noting, todo, cache_dir=cache_dir, cfg=cfg, pure=False)
+    owner = {f.key: u for f, u in zip(futs, todo)}
+    for f in dask_completed(futs):
+        try: yield f.result()
+        except KilledWorker: u = owner[f.key]; yield u.utt_id, f"'{u.video}': {WORKER_DIED}", 0, []
+
+
 # %% ../nbs/00f_data.ipynb #60952ea3
 def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(), n_workers:int|None=None,
             progress:bool=True, client=None) -> dict: # client: a `distributed.Client` to run on a Dask cluster instead of local processes
@@ -190,9 +203,7 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
     res = dict(done=0, skipped=len(utts)-len(todo), failed={}, damaged=damaged, warnings={}, frames=0, seconds=0.0)
     t0 = time.perf_counter()
     if todo:
-        if client is not None:  # Dask (`lipsound2.distributed`): one task per utterance, each written atomically by its worker
-            from distributed import as_completed as dask_completed
-            it = (f.result() for f in dask_completed(client.map(_prepare_noting, todo, cache_dir=cache_dir, cfg=cfg, pure=False)))
+        if client is not None: it = _on_dask(client, todo, cache_dir, cfg)  # `lipsound2.distributed`
         elif n_workers == 1: it = (_prepare_noting(u, cache_dir, cfg) for u in todo)
         else: it = _in_processes(todo, cache_dir, cfg, n_workers)
         try:
