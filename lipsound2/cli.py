@@ -349,7 +349,7 @@ def cmd_recognize(a) -> int:
             try:
                 c = next(made) if made is not None and is_video(f) else None
                 if isinstance(c, LipSound2Error): raise c
-                if lm is None and c is None and f.suffix.lower() in VIDEO_EXTS: lm = FaceLandmarker()
+                if lm is None and c is None and is_video(f): lm = FaceLandmarker()  # `--modality audio` needs no face
                 print(f"{f}\t{recognize(f, model, a.modality, a.decoder, lm, crops=c)}")
             except LipSound2Error as e: print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1
     return _report(failed, len(files))
