@@ -541,33 +541,33 @@ def bench_bounds(R:Rows, a):
     top = sorted(ev, key=lambda e: -e.self_cpu_time_total)[:4]
     R.add('bounds', 'Griffin-Lim time in FFTs', f'{gl.n_iter} iterations, 3 s mel, 1 thread', 100*fft/total, '%',
           f'{total/1e6:.3f} s profiled; most time: ' + ', '.join(f'{e.key} {100*e.self_cpu_time_total/total:.0f}%' for e in top))
-    # 3. one `prepare` clip (mouth 48 px, Face Mesh every 3rd frame): decoding to RGB, Face Mesh, the rest
+    # 3. one `prepare` clip (mouth 48 px; Face Mesh on every frame, the default, and on every 3rd): its parts, its ceiling
     utts = _grid(4 if a.quick else 20, 'train')
     if not utts:
-        R.add('bounds', 'prepare: CPU s per clip', 'k = 3', None, 'CPU s', 'not measured: no GRID corpus (LIPSOUND2_DATA)'); return
+        R.add('bounds', 'prepare: CPU s per clip', 'mouth 48 px', None, 'CPU s', 'not measured: no GRID corpus (LIPSOUND2_DATA)'); return
     from lipsound2.config import PrepConfig
     from lipsound2.data import _prepare_one
     from lipsound2.video import FaceLandmarker, read_video
     import cv2; cv2.setNumThreads(1)
-    cfg = PrepConfig.preset('mouth48', landmark_every=3)
-    lm = FaceLandmarker()
-    with tempfile.TemporaryDirectory() as d:
-        _prepare_one(utts[0], Path(d), cfg)                # warm-up
-        c0 = time.process_time()
-        for u in utts: _prepare_one(u, Path(d), cfg)
-        per_clip = (time.process_time() - c0)/len(utts)
     c0 = time.process_time(); videos = [read_video(u.video) for u in utts]; decode = (time.process_time() - c0)/len(utts)
-    frames = sum(len(v) for v in videos)
-    c0 = time.process_time()
-    for v in videos: lm(v, 3)
-    mesh = (time.process_time() - c0)/len(utts)
-    calls = sum(len(range(0, len(v), 3)) + ((len(v) - 1) % 3 != 0) for v in videos)/len(utts)
+    frames, lm = sum(len(v) for v in videos), FaceLandmarker()
     n = f'{len(utts)} GRID s1 training clips, {frames/len(utts):.0f} frames each, 1 thread'
-    R.add('bounds', 'prepare: CPU s per clip', 'mouth 48 px, Face Mesh every 3rd frame', per_clip, 'CPU s',
-          f'{n}; apart: decoding to RGB (frames kept) {decode:.3f} s, Face Mesh on decoded frames {mesh:.3f} s '
-          f'({1000*mesh/calls:.2f} ms a call, {calls:.0f} calls); the rest crops, reads the audio, makes the mel and writes')
-    R.add('bounds', 'prepare: frames/s that 2 cores allow', 'mouth 48 px, Face Mesh every 3rd frame', 2*frames/len(utts)/per_clip,
-          'frames/s', 'two workers each at the CPU cost per clip above, nothing else running: the ceiling of `prepare` at this cost')
+    for k in (1, 3):
+        cfg, setting = PrepConfig.preset('mouth48', landmark_every=k), 'mouth 48 px, Face Mesh ' + ('on every frame' if k == 1 else f'every {k}rd frame')
+        with tempfile.TemporaryDirectory() as d:
+            _prepare_one(utts[0], Path(d), cfg)            # warm-up
+            c0 = time.process_time()
+            for u in utts: _prepare_one(u, Path(d), cfg)
+            per_clip = (time.process_time() - c0)/len(utts)
+        c0 = time.process_time()
+        for v in videos: lm(v, k)
+        mesh = (time.process_time() - c0)/len(utts)
+        calls = sum(len(range(0, len(v), k)) + ((len(v) - 1) % k != 0) for v in videos)/len(utts)
+        R.add('bounds', 'prepare: CPU s per clip', setting, per_clip, 'CPU s',
+              f'{n}; apart: decoding to RGB (frames kept) {decode:.3f} s, Face Mesh on decoded frames {mesh:.3f} s '
+              f'({1000*mesh/calls:.2f} ms a call, {calls:.0f} calls); the rest crops, reads the audio, makes the mel and writes')
+        R.add('bounds', 'prepare: frames/s that 2 cores allow', setting, 2*frames/len(utts)/per_clip,
+              'frames/s', 'two workers each at the CPU cost per clip above, nothing else running: the ceiling of `prepare` at this cost')
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
