@@ -142,9 +142,17 @@ def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_worker
     """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`: `(utt_id, error, frames, warnings)`) for each of `todo`,
     run in `n_workers` spawned processes, as they finish. A worker that dies (a native crash, the out-of-memory killer)
     breaks the pool: the utterances it left undone then run one at a time in order in one new worker, so that the one
-    that kills it again fails alone (`WORKER_DIED`) and the rest are done. Exceptions of `fn` (`NoSpaceError`) propagate."""
+    that kills it again fails alone (`WORKER_DIED`) and the rest are done. Exceptions of `fn` (`NoSpaceError`) propagate;
+    `LipSound2Error` when the workers die as they start (a script without a `__main__` guard)."""
     fn = fn or _prepare_noting
-    pool = lambda n: ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
+    def pool(n):  # started, and checked with a no-op task on each worker: workers that cannot start are not a bad video
+        ex = ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
+        try: [f.result() for f in [ex.submit(int) for _ in range(n)]]
+        except BrokenProcessPool:
+            ex.shutdown()
+            raise LipSound2Error(f"'{cache_dir}': the worker processes of `prepare` died as they started. From a script, call `prepare` "
+                                 "under `if __name__ == '__main__':` (each worker is spawned and imports the script again)") from None
+        return ex
     left, ex = [], pool(n_workers)
     try:
         futs = {ex.submit(fn, u, cache_dir, cfg): u for u in todo}
