@@ -345,6 +345,7 @@ def cmd_recognize(a) -> int:
         from lipsound2.video import FaceLandmarker
         model, lm, failed = load_avsr(resolve_weights(ckpt), a.device).to(a.device), None, 0
         made = iter(crops) if crops is not None and crops.cfg == model.prep else None
+        if crops is not None and made is None: crops.close()  # the checkpoint's settings and the file's differ: crop here
         for f in _progress(files, getattr(a, 'quiet', False)):
             try:
                 c = next(made) if made is not None and is_video(f) else None

@@ -14,7 +14,7 @@ if TYPE_CHECKING: import torch  # annotations only: torch is imported where it i
 # %% auto #0
 __all__ = ['MIN_FREE_BYTES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'DATA_ENV', 'LipSound2Error', 'NoSpaceError',
            'atomic_path', 'atomic_write_text', 'atomic_torch_save', 'lengths_to_mask', 'count_parameters',
-           'exit_with_parent', 'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir',
+           'exit_with_parent', 'OrderedProcess', 'CheckpointError', 'save_checkpoint', 'read_checkpoint', 'weights_dir',
            'resolve_weights', 'data_root', 'checkpoint_header']
 
 # %% ../nbs/00_core.ipynb #88248fcc
@@ -88,6 +88,61 @@ def exit_with_parent(ppid:int, # the parent's process id, passed from the parent
         while os.getppid() == ppid: time.sleep(poll)
         os._exit(1)
     threading.Thread(target=watch, name='lipsound2-parent-watch', daemon=True).start()
+
+# %% ../nbs/00_core.ipynb #d10ee3a9
+class OrderedProcess:
+    """`fn(item, *args)` for each of `items`, run in order in one worker process: iterating yields each result, or
+    `died(item)` (default: a `LipSound2Error`) for the item whose run killed the worker (a native crash, the
+    out-of-memory killer); a new worker goes on with the rest. Up to `ahead` items are queued in the worker at a time
+    (None: all). `start` is the multiprocessing start method ('fork' starts fast but must come before threads such
+    as mediapipe's or CUDA's run in this process; 'spawn' imports afresh); `initializer(*initargs)` runs in each new
+    worker. Used by `video.CropsProcess` and `data.prepare`."""
+    def __init__(self, fn, items:list, args:tuple=(), died=None, start:str='fork', initializer=None, initargs:tuple=(),
+                 ahead:int|None=None):
+        import multiprocessing
+        self.fn, self.items, self.args, self.ahead = fn, list(items), args, max(1, ahead or len(items) or 1)
+        self.died = died or (lambda it: LipSound2Error(f"{it!r}: the worker process died on it"))
+        self._ctx, self._init, self._pool, self._queued, self._next = multiprocessing.get_context(start), (initializer, initargs), None, [], 0
+        self._submit()
+
+    def _submit(self):
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+        while len(self._queued) < self.ahead and self._next < len(self.items):
+            if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=self._init[0], initargs=self._init[1])
+            try: f = self._pool.submit(self.fn, self.items[self._next], *self.args)
+            except BrokenProcessPool:  # it died on a queued item, named when that item's result is taken; or idle: a new one
+                if self._queued: return
+                self._pool.shutdown(wait=False); self._pool = None; continue
+            self._queued.append((self._next, f)); self._next += 1
+
+    def __iter__(self):
+        from concurrent.futures.process import BrokenProcessPool
+        try:
+            while self._queued:
+                i, f = self._queued.pop(0)
+                try: out = f.result()
+                except BrokenProcessPool:  # one worker runs them in order: the item being run is the one that killed it
+                    out = self.died(self.items[i])
+                    self._queued.clear(); self._next = i + 1
+                    self._pool.shutdown(wait=False); self._pool = None
+                self._submit()
+                yield out
+        finally: self.close()
+
+    @property
+    def finished(self) -> bool:
+        "Whether every item has been run (its result may not have been taken yet): the worker's core is free."
+        return self._next == len(self.items) and all(f.done() for _, f in self._queued)
+
+    def close(self):
+        "Stop the worker; items not yet run are dropped."
+        if self._pool is not None: self._pool.shutdown(wait=True, cancel_futures=True); self._pool = None
+        self._queued.clear()
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
 
 # %% ../nbs/00_core.ipynb #67931982
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'lipsound2', 2

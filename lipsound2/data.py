@@ -16,7 +16,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import LipSound2Error, NoSpaceError, atomic_path, atomic_torch_save, atomic_write_text, exit_with_parent
+from .core import LipSound2Error, NoSpaceError, OrderedProcess, atomic_path, atomic_torch_save, atomic_write_text, exit_with_parent
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError
 from .video import FaceLandmarker, preprocess_utterance, crops_to_video
@@ -141,40 +141,28 @@ WORKER_DIED = "the worker process died on it (a crash in the video decoder or in
 def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_workers:int, fn=None):
     """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`: `(utt_id, error, frames, warnings)`) for each of `todo`,
     run in `n_workers` spawned processes, as they finish. A worker that dies (a native crash, the out-of-memory killer)
-    breaks the pool: the utterances it left undone then run one at a time in order in one new worker, so that the one
-    that kills it again fails alone (`WORKER_DIED`) and the rest are done. Exceptions of `fn` (`NoSpaceError`) propagate;
+    breaks the pool: the utterances it left undone then run one at a time in order in one new worker
+    (`core.OrderedProcess`), so that the one that kills it again fails alone (`WORKER_DIED`) and the rest are done. Exceptions of `fn` (`NoSpaceError`) propagate;
     `LipSound2Error` when the workers die as they start (a script without a `__main__` guard)."""
-    fn = fn or _prepare_noting
-    def pool(n):  # started, and checked with a no-op task on each worker: workers that cannot start are not a bad video
-        ex = ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
-        try: [f.result() for f in [ex.submit(int) for _ in range(n)]]
-        except BrokenProcessPool:
-            ex.shutdown()
-            raise LipSound2Error(f"'{cache_dir}': the worker processes of `prepare` died as they started. From a script, call `prepare` "
-                                 "under `if __name__ == '__main__':` (each worker is spawned and imports the script again)") from None
-        return ex
-    left, ex = [], pool(n_workers)
+    fn, left = fn or _prepare_noting, []
+    ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
+    try: [f.result() for f in [ex.submit(int) for _ in range(n_workers)]]  # a no-op each: workers that cannot start are no bad video
+    except BrokenProcessPool:
+        ex.shutdown()
+        raise LipSound2Error(f"'{cache_dir}': the worker processes of `prepare` died as they started. From a script, call `prepare` "
+                             "under `if __name__ == '__main__':` (each worker is spawned and imports the script again)") from None
     try:
         futs = {ex.submit(fn, u, cache_dir, cfg): u for u in todo}
         for f in as_completed(futs):
             try: yield f.result()
             except BrokenProcessPool: left.append(futs[f])
     finally: ex.shutdown(cancel_futures=True)
-    if left: _remove_stale_temps(cache_dir)      # what the dead worker was writing
+    if not left: return
     order = {u.utt_id: i for i, u in enumerate(todo)}
-    left.sort(key=lambda u: order[u.utt_id])
-    while left:
-        ex = pool(1)
-        try:
-            futs, done = [ex.submit(fn, u, cache_dir, cfg) for u in left], len(left)
-            for k, f in enumerate(futs):   # one worker runs them in order: the first broken one killed it
-                try: yield f.result()
-                except BrokenProcessPool:
-                    yield left[k].utt_id, f"'{left[k].video}': {WORKER_DIED}", 0, []
-                    done = k + 1; break
-        finally: ex.shutdown(cancel_futures=True)
-        _remove_stale_temps(cache_dir)
-        left = left[done:]
+    with OrderedProcess(fn, sorted(left, key=lambda u: order[u.utt_id]), (cache_dir, cfg), start='spawn', initializer=_init_worker,
+                        initargs=(os.getpid(),), died=lambda u: (u.utt_id, f"'{u.video}': {WORKER_DIED}", 0, [])) as one:
+        yield from one
+    _remove_stale_temps(cache_dir)      # what the dead workers were writing
 
 
 # %% ../nbs/00f_data.ipynb #97a3a71c

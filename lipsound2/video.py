@@ -4,14 +4,14 @@
 
 # %% ../nbs/00d_video.ipynb #dfe065e9
 from __future__ import annotations
-import collections, contextlib, itertools, os, sys, tempfile, warnings
+import contextlib, itertools, os, sys, tempfile, warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import torch  # annotations only: torch is imported where it is used
-from .core import LipSound2Error, atomic_path, exit_with_parent
+from .core import LipSound2Error, atomic_path, exit_with_parent, OrderedProcess
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, mel_spectrogram, plot_mel, ffmpeg_log, check_container
 
@@ -363,6 +363,9 @@ def _init_crops_worker(ppid:int):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(ppid)
 
+def _crops_worker_died(video:Path) -> VideoError:
+    return VideoError(f"'{video}': the crops worker died on this video (a crash in the video decoder or in mediapipe)")
+
 def _crops_or_error(video:Path, cfg:PrepConfig) -> np.ndarray|LipSound2Error:
     "In the crops worker: `preprocess_utterance(video)['crops']`, or the `LipSound2Error` it raised (returned, not raised)."
     global _worker_landmarker
@@ -370,54 +373,20 @@ def _crops_or_error(video:Path, cfg:PrepConfig) -> np.ndarray|LipSound2Error:
     try: return preprocess_utterance(video, cfg=cfg, landmarker=_worker_landmarker, need_audio=False)['crops']
     except LipSound2Error as e: return e
 
-class CropsProcess:
+class CropsProcess(OrderedProcess):
     """The face crops `(T, S, S, 3)` uint8 of `videos` under `cfg`, made in order in one worker process: iterating yields
     each video's crops, or the `LipSound2Error` of a video it cannot use (the rest go on). Up to `ahead` videos are queued
     in the worker at a time. Made before torch is imported, the worker is forked without torch and its cropping overlaps
     torch's import and the model's loading (`lipsound2 speak`). Uses fork (Linux): start it before mediapipe or CUDA
     run in this process, as their threads do not survive a fork. A worker that dies (a native crash on a broken file)
-    costs its video only, reported as a `VideoError`; a new worker crops the rest."""
+    costs its video only, reported as a `VideoError`; a new worker crops the rest (`core.OrderedProcess`)."""
     def __init__(self, videos:list, # video paths
                  cfg:PrepConfig, # crop settings: the model's `prep`
                  ahead:int=16): # videos queued in the worker at a time
-        import multiprocessing
-        self.videos, self.cfg, self.ahead = [Path(v) for v in videos], cfg, max(1, ahead)
-        self._ctx, self._pool, self._queued, self._next = multiprocessing.get_context('fork'), None, collections.deque(), 0
-        self._submit()
+        self.videos, self.cfg = [Path(v) for v in videos], cfg
+        super().__init__(_crops_or_error, self.videos, (cfg,), died=_crops_worker_died, start='fork',
+                         initializer=_init_crops_worker, initargs=(os.getpid(),), ahead=ahead)
 
-    def _submit(self):
-        from concurrent.futures import ProcessPoolExecutor
-        if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=_init_crops_worker, initargs=(os.getpid(),))
-        while len(self._queued) < self.ahead and self._next < len(self.videos):
-            i, self._next = self._next, self._next + 1
-            self._queued.append((i, self._pool.submit(_crops_or_error, self.videos[i], self.cfg)))
-
-    def __iter__(self) -> Iterator[np.ndarray|LipSound2Error]:
-        from concurrent.futures.process import BrokenProcessPool
-        try:
-            while self._queued:
-                i, f = self._queued.popleft()
-                try: out = f.result()
-                except BrokenProcessPool:  # results come in order: the video being cropped is the one that killed it
-                    out = VideoError(f"'{self.videos[i]}': the crops worker died on this video (a crash in the video decoder or in mediapipe)")
-                    self._queued.clear(); self._next = i + 1
-                    self._pool.shutdown(wait=False); self._pool = None
-                self._submit()
-                yield out
-        finally: self.close()
-
-    @property
-    def finished(self) -> bool:
-        "Whether every video has been cropped (its result may not have been taken yet): the worker's core is free."
-        return self._next == len(self.videos) and all(f.done() for _, f in self._queued)
-
-    def close(self):
-        "Stop the worker; videos not yet cropped are dropped."
-        if self._pool is not None: self._pool.shutdown(wait=True, cancel_futures=True); self._pool = None
-        self._queued.clear()
-
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.close()
 
 # %% ../nbs/00d_video.ipynb #eb87ba5f
 def crops_to_video(crops:np.ndarray, img_size:int|None=None, # resize crops to this side (pixels)
