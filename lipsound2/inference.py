@@ -256,7 +256,7 @@ def batch(self:LipReader, videos:list, crops:Iterable|None=None) -> Iterator[tup
 # %% ../nbs/09_inference.ipynb #794ec492
 def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipeline):
     "Yield `(utt_id, crops, reference audio path or None, transcript)` from a cache or a corpus folder (the error in place of the crops of a video that cannot be used)."
-    from lipsound2.data import cached_ids, load_cached
+    from lipsound2.data import CacheError, cached_ids, load_cached
     from lipsound2.corpora import read_corpus
     if (data/'config.json').exists():
         made = PrepConfig.from_dict(json.loads((data/'config.json').read_text()))
@@ -266,7 +266,8 @@ def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipelin
                                  f"{diff}; prepare it again with those, or evaluate the corpus folder")
         n = 0
         for u in cached_ids(data):  # one read per utterance: the split is in its own metadata
-            it = load_cached(data, u); m = it['meta']
+            try: it = load_cached(data, u); m = it['meta']
+            except CacheError as e: yield u, e, None, None; continue  # a damaged file: left out with a warning, as in training
             if split and m.get('split') != split: continue
             yield u, it['crops'], m.get('audio') or m.get('video'), m.get('transcript')
             n += 1
@@ -285,7 +286,7 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
                     copy:bool=True, # also score copy-synthesis
                     progress:bool=True):
     """Per-utterance scores (pandas DataFrame: utt_id, system, stoi, estoi, pesq, mcd[, wer, cer]). A video of a corpus
-    folder that cannot be used (no face, unreadable) is left out with a warning naming it, and listed in `df.attrs['failed']`
+    folder that cannot be used (no face, unreadable), or a damaged cache file, is left out with a warning naming it, and listed in `df.attrs['failed']`
     (`{utt_id: message}`). Raises `LipSound2Error` when there is nothing to score."""
     import pandas as pd
     from fastprogress.fastprogress import progress_bar
