@@ -152,7 +152,7 @@ class NARVideoToSpeech(nn.Module):
     def infer(self, video:torch.Tensor, video_lens:torch.Tensor):
         "`(mel_post (B, n_mels, T_mel), mel_lens (B,), None)`, as `LipSound2.infer` (no attention alignment)."
         was = self.training; self.eval()
-        try: _, mel = self(video, video_lens)
+        try: mel = self(video, video_lens)[1]
         finally: self.train(was)
         return mel, self.cfg.mel_frames(video_lens).to(mel.device), None
 
