@@ -41,6 +41,24 @@ def test_no_local_paths_or_tracebacks(fn):
         if m := LOCAL_PATH.search(t): bad.append(f"cell {i}: a local path ({t[max(0, m.start()-30):m.end()+30]!r})")
     assert not bad, f"{fn.name}: " + '; '.join(bad)
 
+FIGURE_SHARE = 0.8        # of the module notebooks (`#| default_exp`) show at least one figure (#27)
+
+def is_module_notebook(fn) -> bool:
+    return any(c['cell_type'] == 'code' and ''.join(c['source']).lstrip().startswith('#| default_exp')
+               for c in json.loads(fn.read_text())['cells'])
+
+def has_figure(fn) -> bool:
+    "A committed image output (a matplotlib figure as PNG or SVG)."
+    return any(k in o.get('data', {}) for _, o in outputs(fn) for k in ('image/png', 'image/svg+xml'))
+
+def test_module_notebooks_show_figures():
+    "Crops, mels, alignments, posteriors and curves are shown, not only described: most module notebooks carry a figure."
+    mods = [fn for fn in NBS if is_module_notebook(fn)]
+    without = [fn.name for fn in mods if not has_figure(fn)]
+    assert len(mods) >= 30, [fn.name for fn in mods]
+    assert len(mods) - len(without) >= FIGURE_SHARE * len(mods), \
+        f"{len(mods) - len(without)} of {len(mods)} module notebooks show a figure (at least {FIGURE_SHARE:.0%}); without one: {without}"
+
 def test_text_checks():
     "The checks above catch what they should on made-up outputs."
     assert LOCAL_PATH.search("saved /work/main/out.png") and LOCAL_PATH.search("C:\\Users\\me") and LOCAL_PATH.search("'/home/ann/x'")
