@@ -10,7 +10,8 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['cmd_prepare', 'cmd_train', 'cmd_pretrain_audio', 'cmd_pack', 'cmd_unpack', 'cmd_speak', 'cmd_evaluate',
+__all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_PARTIAL', 'EXIT_INTERRUPTED', 'LONG_INPUT_SECONDS', 'HEARTBEAT_SECONDS',
+           'cmd_prepare', 'cmd_train', 'cmd_pretrain_audio', 'cmd_pack', 'cmd_unpack', 'cmd_speak', 'cmd_evaluate',
            'cmd_transcribe', 'cmd_read', 'cmd_recognize', 'get_parser', 'main', 'run']
 
 # %% ../nbs/10_cli.ipynb #dee30618
@@ -29,10 +30,12 @@ def _files(inp:Path, exts:tuple) -> list[Path]:
     if not files: sys.exit(f"lipsound2: no {'/'.join(exts)} files under '{inp}'")
     return files
 
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130  # the table above
+
 def _report(failed:int, total:int) -> int:
-    "Exit status of a batch: 1 when nothing succeeded; a summary line when something failed."
+    "Exit status of a batch (`EXIT_OK`, `EXIT_PARTIAL` when some items failed, `EXIT_ERROR` when all did), with a summary line when any failed."
     if failed: print(f"lipsound2: {failed} of {total} failed (see above)", file=sys.stderr)
-    return 1 if failed and failed == total else 0
+    return EXIT_OK if not failed else EXIT_ERROR if failed == total else EXIT_PARTIAL
 
 def _progress(items:list, quiet:bool=False, name=str):
     """Yield `items`; before each, a line `lipsound2: [3/10] NAME, about 0:42 left` on stderr (the time left from the
@@ -46,6 +49,60 @@ def _progress(items:list, quiet:bool=False, name=str):
             print(f"lipsound2: [{i+1}/{len(items)}] {name(it)}" + ('' if left is None else f", about {left//60}:{left%60:02d} left"),
                   file=sys.stderr, flush=True)
         yield it
+
+# %% ../nbs/10_cli.ipynb #0841d045
+def _keep(out:Path, force:bool, inputs:list=(), what:str='output') -> Path:
+    """Exit unless `out` may be written: it must not be a folder, nor an existing file (unless `force`); one of
+    `inputs` (the same file under any name) is named as such. Nothing is overwritten by accident."""
+    if out.is_dir(): sys.exit(f"lipsound2: '{out}' is a folder: give a file name for the {what}")
+    if not out.exists() or force: return out
+    same = next((i for i in inputs if Path(i).exists() and out.samefile(i)), None)
+    if same is not None: sys.exit(f"lipsound2: '{out}' is the input '{same}': writing it would destroy it; give another {what} (or --force)")
+    sys.exit(f"lipsound2: '{out}' exists: give another {what} name, or --force to overwrite it")
+
+@contextlib.contextmanager
+def _tidy(p:Path):
+    "On an error (or exit) inside, remove the folders of `p` (it and its parents) that did not exist before and are left empty."
+    new = [q for q in (p, *p.parents) if not q.exists()]
+    try: yield p
+    except BaseException:
+        for q in new:
+            if not q.is_dir() or any(q.iterdir()): break
+            q.rmdir()
+        raise
+
+def _tsv(path) -> str:
+    "A file name for a `PATH<TAB>TEXT` line: backslash, tab, newline and carriage return escaped (`\\\\`, `\\t`, `\\n`, `\\r`)."
+    return str(path).replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n').replace('\r', '\\r')
+
+
+# %% ../nbs/10_cli.ipynb #650ddf2f
+LONG_INPUT_SECONDS, HEARTBEAT_SECONDS = 60.0, 30.0  # a single input longer than this (of media) gets a line on stderr every HEARTBEAT_SECONDS
+
+def _media_seconds(path) -> float|None:
+    "The duration in seconds of an audio or video file as its container states it (PyAV), or None."
+    try:
+        import av
+        with av.open(str(path)) as c: return c.duration/av.time_base if c.duration else None
+    except Exception: return None  # an unreadable file: the command reports it
+
+@contextlib.contextmanager
+def _heartbeat(files:list, quiet:bool=False):
+    """Around the work on `files`: when they are one input of more than `LONG_INPUT_SECONDS` (and not `quiet`), a
+    line on stderr at the start and one every `HEARTBEAT_SECONDS` until the work is done, so that a long video does
+    not look like a hang (a batch of several gets `_progress`'s lines instead)."""
+    secs = _media_seconds(files[0]) if len(files) == 1 and not quiet else None
+    if not secs or secs <= LONG_INPUT_SECONDS: yield; return
+    import threading, time
+    done, t0, mmss = threading.Event(), time.perf_counter(), lambda s: f"{round(s)//60}:{round(s)%60:02d}"
+    print(f"lipsound2: '{files[0]}' lasts {mmss(secs)}: a line every {HEARTBEAT_SECONDS:g} s until it is done", file=sys.stderr, flush=True)
+    def beat():
+        while not done.wait(HEARTBEAT_SECONDS):
+            print(f"lipsound2: still on '{files[0]}', {mmss(time.perf_counter() - t0)} so far", file=sys.stderr, flush=True)
+    th = threading.Thread(target=beat, name='lipsound2-heartbeat', daemon=True); th.start()
+    try: yield
+    finally: done.set(); th.join()
+
 
 # %% ../nbs/10_cli.ipynb #520c5ba7
 def _part(s:str|None) -> tuple[int, int]:
@@ -66,7 +123,13 @@ def _prepare_shards(a, utts, cfg, client) -> int:
     print(f"done {res['done']}, already in shards {res['skipped']}, failed {len(res['failed'])} in {res['seconds']:.1f} s ({fps:.0f} frames/s); "
           + (f"{res['pending']} shards still to do by other tasks" if res['pending'] else f"index: {out/'shards.json'}"))
     for uid, msg in res['failed'].items(): print(f"  failed {uid}: {msg}", file=sys.stderr)
-    return 1 if res['failed'] and len(res['failed']) == res['done'] + len(res['failed']) else 0
+    return _report(len(res['failed']), res['done'] + res['skipped'] + len(res['failed']))
+
+def _outside(out:str|Path, corpus:str|Path, what:str) -> None:
+    "Exit when the folder `out` is the folder `corpus` or inside it: what is written there would mix with the corpus."
+    o, c = Path(out).resolve(), Path(corpus).resolve()
+    if o == c or c in o.parents:
+        sys.exit(f"lipsound2: the {what} '{out}' is {'the corpus folder' if o == c else 'inside the corpus folder'} '{corpus}': give a folder outside it")
 
 def cmd_prepare(a) -> int:
     "Cache face crops and mel spectrograms of every utterance under `a.corpus` in `a.cache` (or shards in `a.shards`); write a preview figure."
@@ -78,11 +141,13 @@ def cmd_prepare(a) -> int:
     from lipsound2.distributed import dask_client
     from lipsound2.video import plot_utterance
     if (a.cache is None) == (a.shards is None): sys.exit("lipsound2: prepare: give a CACHE folder or --shards DIR (one of them)")
+    if a.part and not a.shards: sys.exit("lipsound2: prepare: --part I/N shares the shards of --shards DIR among tasks; give --shards too")
+    _outside(a.cache or a.shards, a.corpus, 'cache folder' if a.cache else 'shards folder')
+    if a.figure not in (None, 'none'): _keep(Path(a.figure), a.force, what='--figure')
     utts = read_corpus(a.corpus, a.layout)
     if a.split: utts = apply_split(utts, a.split)
     if a.limit: utts = utts[:a.limit]
     if not utts: sys.exit(f"lipsound2: no videos found under '{a.corpus}'")
-    if a.landmark_every is not None and a.landmark_every < 1: sys.exit(f"lipsound2: prepare: --landmark-every must be at least 1, not {a.landmark_every}")
     cfg = PrepConfig(crop_size=a.crop_size, region=a.region, **({} if a.landmark_every is None else dict(landmark_every=a.landmark_every)))
     with dask_client(a.scheduler, a.cluster) as client:
         if a.shards: return _prepare_shards(a, utts, cfg, client)
@@ -102,7 +167,7 @@ def cmd_prepare(a) -> int:
         fig = plot_utterance(it['crops'], it['mel'], f"{ok[0].utt_id}: {ok[0].transcript or ''}")
         fig_path = Path(a.figure) if a.figure else cache/'preview.png'
         fig.savefig(fig_path, dpi=90); print(f"figure: {fig_path}")
-    return 1 if res['failed'] and not ok else 0
+    return _report(len(res['failed']), len(utts))
 
 # %% ../nbs/10_cli.ipynb #d846479d
 def _config_class(model:str) -> type:
@@ -132,7 +197,7 @@ def _train_options(p:argparse.ArgumentParser):
         d = getattr(default, f.name)
         kw = dict(default=None, help=f"{docs.get(f.name) or ''} (default: {d})")
         if isinstance(d, bool): kw['action'] = argparse.BooleanOptionalAction
-        else: kw['type'] = type(d)
+        else: kw['type'] = _finite if isinstance(d, float) else type(d)  # `--lr inf` is refused as it is parsed
         if f.name in ('schedule', 'mixed_precision'): kw['choices'] = dict(schedule=('one_cycle', 'flat_cos'), mixed_precision=('auto', 'bf16', 'fp16', 'off'))[f.name]
         p.add_argument('--' + f.name.replace('_', '-'), **kw)
 
@@ -151,6 +216,10 @@ def _check_cache_prep(cache:str, ckpt) -> None:
 
 def cmd_train(a) -> int:
     "Train, resume or fine-tune LipSound2 on a prepared cache."
+    with _tidy(Path(a.out)): return _train(a)  # a refused run leaves no empty run folder
+
+def _train(a) -> int:
+    "`cmd_train`'s work: the run folder, the settings, `training.train`."
     from lipsound2.config import TrainConfig
     from lipsound2.training import train
     out = _writable_dir(Path(a.out), 'run folder')
@@ -172,6 +241,10 @@ def cmd_train(a) -> int:
 # %% ../nbs/10_cli.ipynb #b120ee47
 def cmd_pretrain_audio(a) -> int:
     "Pre-train the decoder of a video-to-speech model on audio only."
+    with _tidy(Path(a.out)): return _pretrain_audio(a)  # a refused run leaves no empty run folder
+
+def _pretrain_audio(a) -> int:
+    "`cmd_pretrain_audio`'s work."
     from lipsound2.config import TrainConfig
     from lipsound2.data import load_split, load_cached, cached_ids
     from lipsound2.pretraining import pretrain_audio, audio_mels
@@ -199,7 +272,14 @@ def cmd_pretrain_audio(a) -> int:
 def cmd_pack(a) -> int:
     "Write a compact copy of a cache (optionally only the utterances of some splits) to one file."
     from lipsound2.data import pack_cache, cached_ids, load_split
-    out = Path(a.pack); _writable_dir(out.parent)
+    if a.only and not a.split: sys.exit("lipsound2: pack: --only names splits of a --split file; give --split too")
+    out = _keep(Path(a.pack), a.force, what='pack file')
+    with _tidy(out.parent): return _pack(a, out)
+
+def _pack(a, out:Path) -> int:
+    "`cmd_pack`'s work, once the options are checked."
+    from lipsound2.data import pack_cache, cached_ids, load_split
+    _writable_dir(out.parent)
     ids = None
     if a.split:
         keep = set(a.only.split(',')) if a.only else None
@@ -214,9 +294,10 @@ def cmd_pack(a) -> int:
 def cmd_unpack(a) -> int:
     "Rebuild a cache folder from a file written by `pack`."
     from lipsound2.data import unpack_cache
-    _writable_dir(Path(a.cache), 'cache folder')
-    try: res = unpack_cache(a.pack, a.cache)
-    except ValueError as e: sys.exit(f"lipsound2: {e}")
+    with _tidy(Path(a.cache)):  # a refused pack leaves no empty cache folder
+        _writable_dir(Path(a.cache), 'cache folder')
+        try: res = unpack_cache(a.pack, a.cache)
+        except ValueError as e: sys.exit(f"lipsound2: {e}")
     print(f"{a.cache}: {res['done']} utterances written, {res['skipped']} already there")
     return 0
 
@@ -240,6 +321,7 @@ def _outputs(inp:Path, out:Path) -> list[tuple[Path, Path]]:
 def _pipeline(a):
     "The `LipSound2Pipeline` of the inference options (`--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`)."
     from lipsound2.inference import LipSound2Pipeline
+    _check_device(a.device)  # before the checkpoint is loaded onto it
     return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model, seed=a.seed,
                                              landmark_every=a.landmark_every)
 
@@ -260,12 +342,19 @@ def _crops_process(a, videos:list, checkpoint:str|None=None):
 def cmd_speak(a) -> int:
     "Turn silent face videos into speech with LipSound2 and a vocoder; optional mel/attention figures."
     from lipsound2.core import LipSound2Error
-    pairs = _outputs(Path(a.input), Path(a.output))
+    pairs, quiet = _outputs(Path(a.input), Path(a.output)), getattr(a, 'quiet', False)
+    if Path(a.input).is_dir():  # a rerun over a folder skips what is done, unless --force
+        done = [o for _, o in pairs if o.exists() and not o.is_dir()] if not a.force else []
+        if done: print(f"{len(done)} of {len(pairs)} outputs are already in '{a.output}': kept (--force to make them again)")
+        pairs = [(v, o) for v, o in pairs if o not in done]
+        if not pairs: return EXIT_OK
+    else:
+        for out in [pairs[0][1]] + ([pairs[0][1].with_suffix('.png')] if a.plot else []): _keep(out, a.force, [Path(a.input)])
     for d in sorted({o.parent for _, o in pairs}): _writable_dir(d)
-    with _crops_process(a, [v for v, _ in pairs]) or contextlib.nullcontext() as crops:  # cropping starts before torch loads
+    with _crops_process(a, [v for v, _ in pairs]) or contextlib.nullcontext() as crops, _heartbeat([v for v, _ in pairs], quiet):  # cropping starts before torch loads
         pipe, failed = _pipeline(a), 0
         speeches = pipe.batch([v for v, _ in pairs], crops=crops)   # batched; same speech as one at a time
-        for (video, out), (_, speech) in zip(_progress(pairs, getattr(a, 'quiet', False), lambda p: p[0]), speeches):
+        for (video, out), (_, speech) in zip(_progress(pairs, quiet, lambda p: p[0]), speeches):
             if isinstance(speech, LipSound2Error):
                 print(f"lipsound2: skipped: {speech}", file=sys.stderr); failed += 1; continue
             speech.save(out)
@@ -283,16 +372,18 @@ def cmd_evaluate(a) -> int:
     from lipsound2.core import LipSound2Error, atomic_path
     from lipsound2.synthesis import summarise
     from lipsound2.inference import evaluate_speech, lip_recogniser
-    out = Path(a.out); _writable_dir(out.parent)
+    out = Path(a.out)
+    if out.is_dir(): sys.exit(f"lipsound2: '{out}' is a folder: give a file name for --out")
     if out.exists() and not a.force:  # committed results (results/*.csv) are never replaced by accident
         raise LipSound2Error(f"'{out}' exists: give another --out, or --force to overwrite it")
+    _writable_dir(out.parent)
     pipe, t0 = _pipeline(a), time.perf_counter()
     asr = None if a.no_asr else _load_jasper(a.jasper or lip_recogniser(pipe.model.kind))
     df = evaluate_speech(a.data, pipe, a.split, a.limit or None, asr, copy=not a.no_copy)
     with atomic_path(out) as tmp: df.to_csv(tmp, index=False, float_format='%.4f')
     print(summarise(df, by='system').round(3).to_string())
     print(f"{df.utt_id.nunique()} utterances in {time.perf_counter()-t0:.0f} s; per-utterance rows: {out}")
-    failed = df.attrs.get('failed', {})  # unusable videos of a corpus folder, each named in a warning above
+    failed = df.attrs.get('failed', {})  # unusable videos of a corpus folder, damaged cache files: each named in a warning above
     return _report(len(failed), df.utt_id.nunique() + len(failed))
 
 # %% ../nbs/10_cli.ipynb #55767231
@@ -310,9 +401,10 @@ def cmd_transcribe(a) -> int:
     from lipsound2.audio import AUDIO_EXTS
     from lipsound2.video import VIDEO_EXTS
     files = _files(Path(a.input), AUDIO_EXTS + VIDEO_EXTS)
-    model, failed = _load_jasper(a.jasper or DEFAULT_RECOGNISER), 0
-    for f in _progress(files, getattr(a, 'quiet', False)):
-        try: print(f"{f}\t{transcribe(f, model, decoder=a.decoder)}")
+    model, failed, quiet = _load_jasper(a.jasper or DEFAULT_RECOGNISER), 0, getattr(a, 'quiet', False)
+    for f in _progress(files, quiet):
+        try:
+            with _heartbeat(files, quiet): print(f"{_tsv(f)}\t{transcribe(f, model, decoder=a.decoder)}")
         except (LipSound2Error, ValueError, OSError) as e: print(f"lipsound2: skipped {f}: {e}", file=sys.stderr); failed += 1
     return _report(failed, len(files))
 
@@ -321,13 +413,13 @@ def cmd_read(a) -> int:
     from lipsound2.core import LipSound2Error
     from lipsound2.video import VIDEO_EXTS
     vids = _files(Path(a.input), VIDEO_EXTS)
-    with _crops_process(a, vids) or contextlib.nullcontext() as crops:  # before torch loads, as in `cmd_speak`
+    with _crops_process(a, vids) or contextlib.nullcontext() as crops, _heartbeat(vids, getattr(a, 'quiet', False)):  # before torch loads, as in `cmd_speak`
         from lipsound2.inference import LipReader, lip_recogniser
         pipe, failed = _pipeline(a), 0
         reader = LipReader(pipe, _load_jasper(a.jasper or lip_recogniser(pipe.model.kind)), a.decoder)
         for v, (_, text) in zip(_progress(vids, getattr(a, 'quiet', False)), reader.batch(vids, crops)):
             if isinstance(text, LipSound2Error): print(f"lipsound2: skipped: {text}", file=sys.stderr); failed += 1
-            else: print(f"{v}\t{text}")
+            else: print(f"{_tsv(v)}\t{text}")
     return _report(failed, len(vids))
 
 # %% ../nbs/10_cli.ipynb #fdddee1d
@@ -340,9 +432,11 @@ def cmd_recognize(a) -> int:
     files = _files(Path(a.input), VIDEO_EXTS + AUDIO_EXTS)
     is_video = lambda f: f.suffix.lower() in VIDEO_EXTS and a.modality != 'audio'   # the files that need face crops
     ckpt = a.checkpoint or DEFAULT_AVSR
-    with _crops_process(a, [f for f in files if is_video(f)], ckpt) or contextlib.nullcontext() as crops:  # as in `cmd_speak`
+    with _crops_process(a, [f for f in files if is_video(f)], ckpt) or contextlib.nullcontext() as crops, \
+         _heartbeat(files, getattr(a, 'quiet', False)):  # as in `cmd_speak`
         from lipsound2.avsr import load_avsr, recognize
         from lipsound2.video import FaceLandmarker
+        _check_device(a.device)  # before the checkpoint is loaded onto it
         model, lm, failed = load_avsr(resolve_weights(ckpt), a.device).to(a.device), None, 0
         made = iter(crops) if crops is not None and crops.cfg == model.prep else None
         if crops is not None and made is None: crops.close()  # the checkpoint's settings and the file's differ: crop here
@@ -351,7 +445,7 @@ def cmd_recognize(a) -> int:
                 c = next(made) if made is not None and is_video(f) else None
                 if isinstance(c, LipSound2Error): raise c
                 if lm is None and c is None and is_video(f): lm = FaceLandmarker()  # `--modality audio` needs no face
-                print(f"{f}\t{recognize(f, model, a.modality, a.decoder, lm, crops=c)}")
+                print(f"{_tsv(f)}\t{recognize(f, model, a.modality, a.decoder, lm, crops=c)}")
             except LipSound2Error as e: print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1
     return _report(failed, len(files))
 
@@ -361,6 +455,45 @@ def _at_least_one(s:str) -> int:
     if not s.isdigit() or int(s) < 1: raise argparse.ArgumentTypeError(f"expected an integer of at least 1, got {s!r}")
     return int(s)
 
+def _count(s:str) -> int:
+    "An argparse type: an integer of at least 0 (`--limit`: 0 for all)."
+    if not s.isdigit(): raise argparse.ArgumentTypeError(f"expected an integer of at least 0 (0: all), got {s!r}")
+    return int(s)
+
+def _finite(s:str) -> float:
+    "An argparse type: a finite number (not nan or inf)."
+    import math
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+    if not math.isfinite(v): raise argparse.ArgumentTypeError(f"expected a finite number, got {s!r}")
+    return v
+
+def _quality(s:str) -> int:
+    "An argparse type: a JPEG quality, 1 to 100."
+    if not s.isdigit() or not 1 <= int(s) <= 100: raise argparse.ArgumentTypeError(f"expected a JPEG quality from 1 to 100, got {s!r}")
+    return int(s)
+
+def _existing_file(s:str) -> str:
+    "An argparse type: the name of a file that exists (a split CSV), checked before any work."
+    if not Path(s).is_file(): raise argparse.ArgumentTypeError(f"'{s}': no such file" + (' (a folder)' if Path(s).is_dir() else ''))
+    return s
+
+def _device(s:str) -> str:
+    "An argparse type: a torch device name, `cpu`, `cuda`, `cuda:N` or `mps` (whether it is present is checked by `_check_device`)."
+    import re
+    if not re.fullmatch(r'cpu|cuda(:\d+)?|mps', s): raise argparse.ArgumentTypeError(f"{s!r} is not a device: expected cpu, cuda, cuda:N or mps")
+    return s
+
+def _check_device(name:str) -> None:
+    "Raise `LipSound2Error` when the device `name` is not on this machine (no CUDA GPU, or not that many; no MPS)."
+    import torch
+    from lipsound2.core import LipSound2Error
+    kind, _, idx = name.partition(':')
+    n = torch.cuda.device_count() if kind == 'cuda' and torch.cuda.is_available() else 0
+    if kind == 'cuda' and not n: raise LipSound2Error(f"--device {name}: no CUDA GPU is available on this machine (PyTorch sees none); use --device cpu")
+    if kind == 'cuda' and idx and int(idx) >= n: raise LipSound2Error(f"--device {name}: this machine has {n} CUDA GPU{'s'*(n > 1)} (cuda:0 to cuda:{n-1})")
+    if kind == 'mps' and not torch.backends.mps.is_available(): raise LipSound2Error(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu")
+
 def _inference_options() -> argparse.ArgumentParser:
     "Parent parser: `--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`."
     from lipsound2.config import SHIPPED_MODELS, VOCODERS, DEFAULT_VOCODER, INFERENCE_LANDMARK_EVERY  # not torch: parsing stays fast (see `cmd_speak`)
@@ -369,7 +502,7 @@ def _inference_options() -> argparse.ArgumentParser:
     p.add_argument('--checkpoint', default=None, help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
     p.add_argument('--vocoder', choices=sorted(VOCODERS), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
     p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None, help="the vocoder's checkpoint, for vocoders with weights")
-    p.add_argument('--device', default='cpu', help="torch device for the model and vocoder, e.g. cuda")
+    p.add_argument('--device', type=_device, default='cpu', help="torch device for the model and vocoder: cpu, cuda, cuda:N or mps")
     p.add_argument('--seed', type=int, default=0, help="seed of the prenet dropout kept at inference")
     p.add_argument('--landmark-every', type=_at_least_one, default=None, metavar='K',
                    help=f"run Face Mesh on every K-th frame when cropping, the others interpolated (default: {INFERENCE_LANDMARK_EVERY}; 1 is as in training)")
@@ -389,6 +522,12 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         h = action.help or ''
         return h if 'default' in h or action.default is None or action.default is False or action.default == argparse.SUPPRESS else super()._get_help_string(action)
 
+class _Parser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose usage errors are one line, `lipsound2: train: argument --lr: ...`, and exit status `EXIT_USAGE` (2)."
+    def error(self, message):
+        cmd = self.prog.removeprefix('lipsound2').strip()
+        self.exit(EXIT_USAGE, f"lipsound2: {cmd + ': ' if cmd else ''}{message} (see '{self.prog} --help')\n")
+
 def _verbosity(p:argparse.ArgumentParser, default=False):
     "`-q/--quiet` and `-v/--verbose` on `p`; sub-parsers take `argparse.SUPPRESS`, so as not to undo the main parser's."
     g = p.add_mutually_exclusive_group()
@@ -400,7 +539,7 @@ def _verbosity(p:argparse.ArgumentParser, default=False):
 def get_parser() -> argparse.ArgumentParser:
     "The `lipsound2` argument parser with one sub-parser per command."
     fmt = dict(formatter_class=_Help)
-    p = argparse.ArgumentParser('lipsound2', description="LipSound2: silent face video to speech and text.", **fmt)
+    p = _Parser('lipsound2', description="LipSound2: silent face video to speech and text.", **fmt)
     p.add_argument('--version', action='version', version=f'lipsound2 {__version__}')
     _verbosity(p)
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -410,19 +549,20 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('cache', nargs='?', default=None, help="output folder, one .npz per utterance (or give --shards)")
     s.add_argument('--corpus', dest='layout', default='auto', choices=['auto', 'grid', 'voxceleb2', 'lrs3', 'tcd-timit', 'cmlr', 'folder'],
                    help="the corpus layout ('auto': recognised from the folders)")
-    s.add_argument('--split', default=None, help="split file recorded into the cache: 'utt_id,split' or 'speaker,split' rows (e.g. splits/grid_4speaker_speaker_dependent.csv)")
-    s.add_argument('--workers', type=int, default=None, help="worker processes (default: all cores)")
+    s.add_argument('--split', type=_existing_file, default=None, help="split file recorded into the cache: 'utt_id,split' or 'speaker,split' rows (e.g. splits/grid_4speaker_speaker_dependent.csv)")
+    s.add_argument('--workers', type=_at_least_one, default=None, help="worker processes (default: all cores)")
     s.add_argument('--shards', default=None, metavar='DIR', help="write WebDataset tar shards into DIR instead of a cache (streamed by training; see `shards`)")
-    s.add_argument('--shard-size', type=int, default=256, help="utterances per shard")
+    s.add_argument('--shard-size', type=_at_least_one, default=256, help="utterances per shard")
     s.add_argument('--part', default=None, metavar='I/N', help="with --shards: only this task's share of the shards (job arrays: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)")
     s.add_argument('--scheduler', default=None, metavar='ADDRESS', help="run on the Dask cluster of this scheduler (tcp://host:8786)")
     s.add_argument('--cluster', default=None, metavar='local:N', help="run on a local Dask cluster of N worker processes")
-    s.add_argument('--crop-size', type=int, default=96, help="crop side in pixels (the shipped model: 48)")
+    s.add_argument('--crop-size', type=_at_least_one, default=96, help="crop side in pixels (the shipped model: 48)")
     s.add_argument('--region', choices=['face', 'mouth'], default='face', help="crop region (the shipped model: mouth)")
-    s.add_argument('--landmark-every', type=int, default=None, metavar='K',
+    s.add_argument('--landmark-every', type=_at_least_one, default=None, metavar='K',
                    help="run Face Mesh on every K-th frame (and the last) and interpolate the others: faster, landmarks within a fraction of a pixel (default: `PrepConfig`'s, 1)")
-    s.add_argument('--limit', type=int, default=0, help="only the first N utterances (0: all)")
+    s.add_argument('--limit', type=_count, default=0, help="only the first N utterances (0: all)")
     s.add_argument('--figure', default=None, help="preview PNG path (default CACHE/preview.png; 'none' for no figure)")
+    s.add_argument('--force', action='store_true', help="overwrite an existing --figure file")
     s.set_defaults(func=cmd_prepare)
     model_opts = argparse.ArgumentParser(add_help=False)
     model_opts.add_argument('--model', choices=['lipsound2', 'nar'], default='lipsound2', help="LipSound2 (the paper's) or the non-autoregressive model")
@@ -435,25 +575,26 @@ def get_parser() -> argparse.ArgumentParser:
     s = sub.add_parser('train', parents=[model_opts], help="train, resume or fine-tune a video-to-speech model on a prepared cache", **fmt)
     s.add_argument('cache', help="cache made by `lipsound2 prepare`, or a folder of its shards (`prepare --shards`), streamed")
     s.add_argument('--out', default='runs/lipsound2', help="run folder: last.pt, best.pt, alignments/, history.json")
-    s.add_argument('--split', default=None, help="split CSV (default: the split recorded in the cache)")
+    s.add_argument('--split', type=_existing_file, default=None, help="split CSV (default: the split recorded in the cache)")
     s.add_argument('--init-from', default=None, help="pre-trained checkpoint to fine-tune")
     s.add_argument('--init-decoder', default=None, help="audio pre-training checkpoint (`pretrain-audio`) to start the decoder from")
     s.add_argument('--preload', action='store_true', help="hold the whole cache in memory")
-    s.add_argument('--threads', type=int, default=None, help="torch CPU threads")
-    s.add_argument('--num-workers', type=int, default=None, help="DataLoader worker processes (default: fastai's, one per core; 0 with --preload)")
+    s.add_argument('--threads', type=_at_least_one, default=None, help="torch CPU threads")
+    s.add_argument('--num-workers', type=_count, default=None, help="DataLoader worker processes (default: fastai's, one per core; 0 with --preload)")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser('pretrain-audio', parents=[model_opts], help="pre-train a model's decoder on audio only", **fmt)
     s.add_argument('--cache', default=None, help="a prepared cache: its training-split audio is used")
-    s.add_argument('--split', default=None, help="split CSV for --cache (default: the split recorded in the cache)")
+    s.add_argument('--split', type=_existing_file, default=None, help="split CSV for --cache (default: the split recorded in the cache)")
     s.add_argument('--audio', action='append', help="a folder of recordings (.wav, .flac, ...; repeatable)")
     s.add_argument('--out', default='runs/pretrain-audio', help="run folder: last.pt, best.pt, history.json")
     s.set_defaults(func=cmd_pretrain_audio)
     s = sub.add_parser('pack', help="one compact file from a cache, to copy it to a GPU machine", **fmt)
     s.add_argument('cache'); s.add_argument('pack', help="file to write")
-    s.add_argument('--split', default=None, help="split CSV: pack only its utterances")
+    s.add_argument('--split', type=_existing_file, default=None, help="split CSV: pack only its utterances")
     s.add_argument('--only', default=None, help="with --split: comma-separated split names to keep, e.g. train,val")
-    s.add_argument('--quality', type=int, default=90, help="JPEG quality of the crops (1-100)")
+    s.add_argument('--quality', type=_quality, default=90, help="JPEG quality of the crops (1-100)")
     s.add_argument('--gray', action='store_true', help="keep luminance only (exact for grayscale models; smaller)")
+    s.add_argument('--force', action='store_true', help="overwrite the pack file if it exists")
     s.set_defaults(func=cmd_pack)
     s = sub.add_parser('unpack', help="rebuild a cache from a file written by `pack`", **fmt)
     s.add_argument('pack'); s.add_argument('cache')
@@ -462,13 +603,14 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('input', help="a video file or a folder of videos")
     s.add_argument('-o', '--output', required=True, help="output .wav (for one video) or folder")
     s.add_argument('--plot', action='store_true', help="also write a PNG of the mel spectrogram and attention")
+    s.add_argument('--force', action='store_true', help="overwrite existing outputs (a folder's are otherwise kept and their videos skipped)")
     s.set_defaults(func=cmd_speak)
     s = sub.add_parser('evaluate', parents=[inf], help="STOI/ESTOI/PESQ/MCD (and WER) of generated speech against recordings", **fmt)
     s.add_argument('data', help="a cache made by `prepare` or a corpus folder")
     s.add_argument('--split', default='val', help="split name recorded in the cache/corpus ('' for all)")
     s.add_argument('--out', default='out/metrics.csv', help="per-utterance CSV (not overwritten without --force)")
     s.add_argument('--force', action='store_true', help="overwrite --out if it exists")
-    s.add_argument('--limit', type=int, default=0, help="only the first N utterances (0: all)")
+    s.add_argument('--limit', type=_count, default=0, help="only the first N utterances (0: all)")
     s.add_argument('--no-copy', action='store_true', help="skip copy-synthesis")
     s.add_argument('--jasper', default=None, help="recogniser for WER/CER (default: the shipped one fine-tuned on generated speech)")
     s.add_argument('--no-asr', action='store_true', help="skip WER/CER")
@@ -484,7 +626,7 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('--modality', choices=['audio', 'video', 'av'], default='av', help="audio only, video only (lip reading) or both")
     s.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy', help="CTC decoding; 'grammar' yields only valid GRID sentences")
     s.add_argument('--checkpoint', default=None, help="an audio-visual checkpoint (default: the shipped GRID s1 model)")
-    s.add_argument('--device', default='cpu', help="torch device, e.g. cuda")
+    s.add_argument('--device', type=_device, default='cpu', help="torch device: cpu, cuda, cuda:N or mps")
     s.set_defaults(func=cmd_recognize)
     for s in sub.choices.values(): _verbosity(s, argparse.SUPPRESS)  # also after the command's name
     return p
@@ -501,8 +643,8 @@ def _one_line_warnings():
     warnings.showwarning = _show
 
 def main(argv:list[str]|None=None) -> int:
-    """Entry point of the `lipsound2` command: runs a subcommand; an error, about the input or unexpected, is one line on
-    stderr and exit status 1 (`--verbose`: after its traceback). `--quiet`: stdout and warnings are dropped, except the
+    """Entry point of the `lipsound2` command: runs a subcommand and returns its exit status (the table above); an
+    error, about the input or unexpected, is one line on stderr and exit status 1 (`--verbose`: after its traceback). `--quiet`: stdout and warnings are dropped, except the
     results that `transcribe` and `read` print."""
     import contextlib, traceback, warnings
     from lipsound2.core import LipSound2Error
@@ -516,12 +658,12 @@ def main(argv:list[str]|None=None) -> int:
             stack.enter_context(warnings.catch_warnings()); warnings.simplefilter('ignore')
             if a.cmd not in ('transcribe', 'read', 'recognize'): stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, 'w'))))
         try: return a.func(a) or 0
-        except KeyboardInterrupt: print("lipsound2: interrupted", file=sys.stderr); return 130
+        except KeyboardInterrupt: print("lipsound2: interrupted", file=sys.stderr); return EXIT_INTERRUPTED
         except Exception as e:
             if a.verbose: traceback.print_exc()
             msg = str(e) if isinstance(e, LipSound2Error) else f"unexpected error: {type(e).__name__}: {e}" + ('' if a.verbose else " (run again with --verbose for the traceback)")
             print(f"lipsound2: {msg}", file=sys.stderr)
-            return 1
+            return EXIT_ERROR
 
 # %% ../nbs/10_cli.ipynb #25c61fe3
 def run():

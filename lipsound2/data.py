@@ -24,9 +24,9 @@ from .corpora import Utterance
 
 # %% auto #0
 __all__ = ['CACHE_KEYS', 'WORKER_DIED', 'PACK_FORMAT', 'speaker_dependent_split', 'speaker_independent_split', 'save_split',
-           'load_split', 'CacheError', 'check_cached', 'check_cache_config', 'prepare', 'load_cached', 'cached_meta',
-           'cached_ids', 'lip_item', 'LipDataset', 'collate_lip', 'SortedLipDL', 'default_split', 'split_ids',
-           'get_dls', 'pack_cache', 'unpack_cache']
+           'load_split', 'CacheError', 'check_cached', 'check_utt_id', 'check_cache_config', 'prepare', 'load_cached',
+           'cached_meta', 'cached_ids', 'lip_item', 'LipDataset', 'check_crop_sizes', 'collate_lip', 'SortedLipDL',
+           'default_split', 'split_ids', 'no_validation', 'get_dls', 'pack_cache', 'unpack_cache']
 
 # %% ../nbs/00f_data.ipynb #d6408a1d
 def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
@@ -71,6 +71,17 @@ def check_cached(path:str|Path) -> str|None:
             bad = z.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e: return f"damaged ({type(e).__name__}: {e})"
     return f"damaged (bad CRC in {bad})" if bad else None
+
+# %% ../nbs/00f_data.ipynb #4ffe3f5c
+def check_utt_id(utt_id:str, # an utterance id from a corpus, manifest or pack
+                 where:str='utterance id') -> str: # what names it in the error, e.g. "'x.pack': its item"
+    """`utt_id` when it is a plain file name, written as `<cache>/<utt_id>.npz` inside the cache folder. Raises
+    `CacheError` for a path (`../x`, `a/b`, `/tmp/x`), `.` or `..`, a hidden name (`.x`: left out as an unfinished
+    write) or a NUL: a file named from data never lands outside its folder."""
+    if not isinstance(utt_id, str) or not utt_id or utt_id in ('.', '..') or utt_id.startswith('.') or any(c in utt_id for c in '/\\\0'):
+        raise CacheError(f"{where} {utt_id!r} is not a plain file name: it would be written outside the cache folder, or hidden")
+    return utt_id
+
 
 # %% ../nbs/00f_data.ipynb #bf17b85a
 _WORKER = {}
@@ -184,7 +195,8 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
     """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones,
     making damaged ones again (`check_cached`) and removing what killed runs left (`_remove_stale_temps`). Returns
     dict(done, skipped, failed={utt_id: message}, damaged={utt_id: what was wrong}, warnings={utt_id: [messages]}, frames, seconds); failures are also
-    written to `failures.json`. A bad utterance never stops the run. Raises `CacheError` when two utterances share an id."""
+    written to `failures.json`. A bad utterance never stops the run. Raises `CacheError` when two utterances share an id, or an id is not a plain file name (`check_utt_id`)."""
+    for u in utts: check_utt_id(u.utt_id, f"'{u.video}': its utterance id")  # no path from data leaves the cache folder
     dup = [i for i, n in Counter(u.utt_id for u in utts).items() if n > 1]
     if dup:
         a, b = [u.video for u in utts if u.utt_id == dup[0]][:2]
@@ -261,6 +273,7 @@ class LipDataset(torch.utils.data.Dataset):
         damaged = {u: w for u in utt_ids if (w := check_cached(self.cache_dir/f'{u}.npz'))}
         self.ids = [u for u in utt_ids if u not in damaged]
         if damaged: _leave_out(self.cache_dir, damaged, len(utt_ids), fail=not self.ids)
+        check_crop_sizes(self.cache_dir, self.ids)       # crops of another size dropped into the cache: named
         self.lengths = [self._n_frames(u) for u in self.ids]
         self._mem = {u: self._load(u) for u in self.ids} if preload else None
 
@@ -274,6 +287,28 @@ class LipDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         v, mel = self._mem[self.ids[i]] if self._mem is not None else self._load(self.ids[i])
         return v.float().div_(255), mel  # (C, T, H, W), (n_mels, T_mel)
+
+# %% ../nbs/00f_data.ipynb #5e4e334c
+def _crop_side(path:Path) -> int:
+    "The side in pixels of the crops `(T, S, S, C)` of the cache file `path`, read from the array's header only."
+    with zipfile.ZipFile(path) as z, z.open('crops.npy') as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        return int(read(f)[0][1])
+
+def check_crop_sizes(cache_dir:str|Path, utt_ids:list[str]) -> None:
+    """Raise `CacheError` naming the files of `utt_ids` whose crops are not of the cache's size (its `config.json`, else
+    the most common size): crops made with other settings and dropped into a cache would be trained on as they are."""
+    cache_dir, cfg = Path(cache_dir), Path(cache_dir)/'config.json'
+    sides = {u: _crop_side(cache_dir/f'{u}.npz') for u in utt_ids}
+    if not sides: return
+    want = PrepConfig.from_dict(json.loads(cfg.read_text())).crop_size if cfg.exists() else Counter(sides.values()).most_common(1)[0][0]
+    odd = {u: s for u, s in sides.items() if s != want}
+    if not odd: return
+    eg = ', '.join(f"'{cache_dir/u}.npz' ({s}x{s})" for u, s in list(odd.items())[:3]) + (', ...' if len(odd) > 3 else '')
+    raise CacheError(f"{len(odd)} of {len(sides)} files in '{cache_dir}' hold crops of another size than the cache's {want}x{want}"
+                     f"{' (its config.json)' if cfg.exists() else ''}: {eg}; they were made with other settings: move them out of it")
+
 
 # %% ../nbs/00f_data.ipynb #dd75102d
 def collate_lip(items:list, mel_pad:float=MelConfig().log_floor) -> tuple:
@@ -325,19 +360,28 @@ def split_ids(split:dict[str,str], name:str, where) -> list[str]:
     if not ids: raise ValueError(f"split {name!r} is empty in '{where}'")
     return ids
 
+def no_validation(where, name:str='val'):
+    "Warn, in one line, that split `name` of `where` (a cache or shard folder) is empty, and what that means for a run."
+    warnings.warn(f"split {name!r} is empty in '{where}': training without validation, last.pt and best.pt chosen by the "
+                  f"training loss; for a real validation split give a split file (`lipsound2 train --split FILE`, rows "
+                  f"'utt_id,split' or 'speaker,split')", stacklevel=3)
+
 def get_dls(cache_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=16, img_size:int|None=None,
             gray:bool=False, preload:bool=False, train:str='train', valid:str='val', device=None, **kw) -> DataLoaders:
     """fastai `DataLoaders` over a cache. `split`: `{utt_id: name}`, a split CSV, or None to use the split recorded in
     each cached utterance, or when none is recorded (a plain folder of videos) `default_split`, announced in one line.
     Batches: `(video (B, C, T, H, W), video_lens (B,), mel (B, n_mels, T_mel), mel_lens (B,))`, n_inp=2.
-    Raises `CacheError` for a folder that is not a cache, `ValueError` for an empty split."""
+    An empty validation split is a warning (`no_validation`): the validation loader is empty, and training goes on
+    without it. Raises `CacheError` for a folder that is not a cache, `ValueError` for an empty training split."""
     if not (Path(cache_dir)/'config.json').exists():
         raise CacheError(f"'{cache_dir}' is not a lipsound2 cache (no config.json): make one with `lipsound2 prepare CORPUS {cache_dir}`")
     if split is None: split = _recorded_split(cache_dir)
     elif not isinstance(split, dict): split = load_split(split)
     dls = []
     for name, shuffle in ((train, True), (valid, False)):
-        ds = LipDataset(cache_dir, split_ids(split, name, cache_dir), img_size, gray, preload)
+        ids = split_ids(split, train, cache_dir) if name == train else sorted(u for u, s in split.items() if s == valid)
+        if not ids: no_validation(cache_dir, valid)
+        ds = LipDataset(cache_dir, ids, img_size, gray, preload)
         dls.append(SortedLipDL(ds, ds.lengths, bs=bs, shuffle=shuffle, drop_last=False, device=device, **kw))
     res = DataLoaders(*dls, device=device)
     res.n_inp = 2
@@ -385,17 +429,35 @@ def pack_cache(cache_dir:str|Path, # a cache made by `prepare`
     atomic_torch_save(obj, path)
     return dict(utterances=len(items), bytes=path.stat().st_size)
 
+# %% ../nbs/00f_data.ipynb #31d742eb
+def _read_pack(path:Path) -> dict:
+    "The dict of a pack file, its items checked for an id each; `CacheError` in one line for anything else (no torch advice)."
+    import pickle
+    if not path.is_file(): raise CacheError(f"'{path}': no such pack file")
+    if not zipfile.is_zipfile(path): raise CacheError(f"'{path}' is not a lipsound2 cache pack (not a file written by `lipsound2 pack`, or cut short)")
+    try: pack = torch.load(path, weights_only=True)
+    except pickle.UnpicklingError:
+        raise CacheError(f"'{path}' was refused: it holds pickled code or Python objects, not a lipsound2 cache pack") from None
+    except Exception as e:
+        raise CacheError(f"'{path}' is not a lipsound2 cache pack, or is damaged ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''})") from None
+    if not isinstance(pack, dict) or pack.get('format') != PACK_FORMAT: raise CacheError(f"'{path}' is not a lipsound2 cache pack")
+    if not isinstance(pack.get('items'), list) or not all(isinstance(it, dict) and isinstance(it.get('utt_id'), str) for it in pack['items']):
+        raise CacheError(f"'{path}' is a damaged lipsound2 cache pack (its items have no utterance ids)")
+    return pack
+
+
 # %% ../nbs/00f_data.ipynb #7a424bf6
 def unpack_cache(path:str|Path, # a file written by `pack_cache`
                  cache_dir:str|Path) -> dict: # the cache folder to fill (made if needed)
     """Rebuild an ordinary cache from a pack: crops `(T, S, S, 3)` uint8 (gray packs repeat luminance in 3 channels),
-    log-mels float16. Existing utterances are kept. Returns `dict(done, skipped)`. Raises `ValueError` for a file that is
-    not a pack or a cache made with other settings."""
+    log-mels float16. Existing utterances are kept. Returns `dict(done, skipped)`. Raises `CacheError` (a `ValueError`),
+    before anything is written, for a file that is not a pack (one line, whatever torch says), a pack with an item id
+    that is not a plain file name (`../x`, `/tmp/x`: it would be written outside `cache_dir`), or a cache made with
+    other settings."""
     from torchvision.io import decode_jpeg, decode_png
     path, cache_dir = Path(path), Path(cache_dir)
-    try: pack = torch.load(path, weights_only=True)
-    except Exception as e: raise ValueError(f"'{path}' is not a lipsound2 cache pack ({type(e).__name__}: {e})") from None
-    if not isinstance(pack, dict) or pack.get('format') != PACK_FORMAT: raise ValueError(f"'{path}' is not a lipsound2 cache pack")
+    pack = _read_pack(path)
+    for it in pack['items']: check_utt_id(it['utt_id'], f"'{path}' was refused, nothing unpacked: its item")
     cache_dir.mkdir(parents=True, exist_ok=True)
     check_cache_config(cache_dir, PrepConfig.from_dict(json.loads(pack['config'])))
     done = skipped = 0

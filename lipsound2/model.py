@@ -127,21 +127,37 @@ def save_model(model:nn.Module, # a registered video-to-speech model (`LipSound2
                            prep=prep.to_dict() if prep is not None else None, **extra)
 
 # %% ../nbs/04_model.ipynb #bc08e561
+def _mismatch(model:nn.Module, sd:dict) -> str:
+    "What keeps the weights `sd` out of `model`, in a few words (missing, unknown, other shapes; two names each), or ''."
+    want = model.state_dict()
+    def eg(keys): return ', '.join(keys[:2]) + (', ...' if len(keys) > 2 else '')
+    missing, extra = [k for k in want if k not in sd], [k for k in sd if k not in want]
+    shaped = [k for k in want if k in sd and tuple(getattr(sd[k], 'shape', ())) != tuple(want[k].shape)]
+    parts = [f"{len(missing)} of {len(want)} weights missing ({eg(missing)})" if missing else '',
+             f"{len(extra)} weights this model does not have ({eg(extra)})" if extra else '',
+             f"{len(shaped)} of {len(want)} weights of another shape (" + ', '.join(
+                 f"{k}: {tuple(getattr(sd[k], 'shape', ()))} vs {tuple(want[k].shape)}" for k in shaped[:2]) + (', ...' if len(shaped) > 2 else '') + ')' if shaped else '']
+    return '; '.join(p for p in parts if p)
+
 def load_weights(model:nn.Module, # a `LipSound2` to load into
                  src, # checkpoint path or a dict from `read_checkpoint`
-                 strict_config:bool=True): # refuse any config difference (else only shape mismatches)
-    "Load a checkpoint's weights into `model`; raises `CheckpointError` listing the config fields that differ."
+                 strict_config:bool=True, # refuse any config difference (else only shape mismatches)
+                 name:str|None=None): # how errors name the checkpoint (default: its path, or '<dict>')
+    """Load a checkpoint's weights into `model`; raises `CheckpointError` in one line naming the file: the config fields
+    that differ, or what is wrong with the weights (NaN; missing, unknown or misshapen ones, counted, two named)."""
     ck = src if isinstance(src, dict) else read_checkpoint(src, model.kind)
-    name = '<dict>' if isinstance(src, dict) else f"'{src}'"
+    name = name or ('<dict>' if isinstance(src, dict) else f"'{src}'")
     diff = checkpoint_config(ck, name).diff(model.cfg)
     diff_txt = ', '.join(f'{k}: checkpoint {a!r} vs model {b!r}' for k, (a, b) in diff.items())
     if diff and strict_config: raise CheckpointError(f"{name} was saved with another config; differing fields: {diff_txt}")
     sd = ck['state_dict']
     if any(isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all() for v in sd.values()):
         raise CheckpointError(f"{name} is damaged: some weights are NaN or infinite")
+    why = _mismatch(model, sd)
+    if why: raise CheckpointError(f"{name}: {why}: " + (f"saved with another config ({diff_txt})" if diff_txt else "not a complete lipsound2 checkpoint"))
     try: model.load_state_dict(sd)
-    except RuntimeError as e:
-        raise CheckpointError(f"{name} does not fit this model; differing config fields: {diff_txt or 'none'} ({str(e)[:300]})") from None
+    except RuntimeError as e:  # what `_mismatch` does not see (a dtype torch cannot copy): its first line
+        raise CheckpointError(f"{name} does not fit this model ({str(e).strip().splitlines()[0][:200]})") from None
     return model
 
 def load_checkpoint(path:str|Path|None=None, # checkpoint file or shipped name; None: `DEFAULT_CHECKPOINT`
@@ -153,7 +169,7 @@ def load_checkpoint(path:str|Path|None=None, # checkpoint file or shipped name; 
     path = resolve_weights(path or DEFAULT_CHECKPOINT)
     ck, name = read_checkpoint(path, kind, map_location), f"'{path}'"
     cfg = checkpoint_config(ck, name)
-    model = load_weights(model_class(ck['kind'], name)(cfg), ck).to(map_location)
+    model = load_weights(model_class(ck['kind'], name)(cfg), ck, name=name).to(map_location)
     model.prep = checkpoint_prep(ck, cfg, f"'{path}'")
     return model
 

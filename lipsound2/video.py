@@ -16,10 +16,10 @@ from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, mel_spectrogram, plot_mel, ffmpeg_log, check_container
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'KEEP_FRAMES_BYTES', 'MIN_VIDEO_SECONDS', 'MAX_ROLL_DEGREES', 'iter_video', 'read_video', 'write_video',
-           'interpolate_landmarks', 'FaceLandmarker', 'plot_landmarks', 'NoFaceError', 'crop_boxes', 'crop_frames',
-           'to_crop_coords', 'show_crops', 'utterance_mel', 'preprocess_utterance', 'plot_utterance', 'CropsProcess',
-           'crops_to_video']
+__all__ = ['VIDEO_EXTS', 'KEEP_FRAMES_BYTES', 'AUDIO_MISMATCH', 'MIN_VIDEO_SECONDS', 'MAX_ROLL_DEGREES', 'iter_video',
+           'read_video', 'write_video', 'interpolate_landmarks', 'FaceLandmarker', 'plot_landmarks', 'NoFaceError',
+           'crop_boxes', 'crop_frames', 'to_crop_coords', 'show_crops', 'utterance_mel', 'preprocess_utterance',
+           'plot_utterance', 'CropsProcess', 'crops_to_video']
 
 # %% ../nbs/00d_video.ipynb #72e2eccd
 VIDEO_EXTS = ('.mp4','.mpg','.mpeg','.avi','.mov','.mkv','.webm')
@@ -280,17 +280,24 @@ class _FrameKeeper:
             yield f
 
 # %% ../nbs/00d_video.ipynb #bbff8c07
+AUDIO_MISMATCH = 0.25  # audio longer or shorter than its video by more than this fraction (and half a second) is named in a warning
+
 def utterance_mel(src:str|Path, # an audio file, or a video with its audio track
                   n_frames:int, # video frames the mel goes with
                   cfg:PrepConfig=PrepConfig()) -> np.ndarray:
     """The log-mel `(n_mels, cfg.n_mel_frames(n_frames))` float32 of the audio of `src` for a video of `n_frames`
     frames (`lipsound2.audio.audio_to_mel`: cut or padded to the video's length). Raises `NoAudioError`, and
-    `PreprocessingError` for unusable audio: silent, or covering less than half of the video."""
+    `PreprocessingError` for unusable audio: silent, or covering less than half of the video. Warns (naming `src`) when
+    the audio is longer or shorter than the video by more than `AUDIO_MISMATCH` of it and half a second: another
+    recording's audio, or a video cut without its audio, would otherwise pass unnoticed."""
     secs = n_frames/cfg.fps
     wav = check_audio(load_audio(src, cfg.mel.sample_rate), src, cfg.mel.sample_rate, secs/2,
                       f" to cover half of the video's {secs:.2f} s", silent_ok=False)
+    have = len(wav)/cfg.mel.sample_rate
+    if abs(have - secs) > max(0.5, AUDIO_MISMATCH*secs):
+        warnings.warn(f"'{src}': the audio lasts {have:.2f} s and the video {secs:.2f} s; the audio is "
+                      f"{'cut' if have > secs else 'padded with silence'} to the video's length (is it this video's audio?)", stacklevel=2)
     return audio_to_mel(wav, n_frames, cfg).numpy()
-
 
 # %% ../nbs/00d_video.ipynb #73454ff5
 MIN_VIDEO_SECONDS = 0.3  # shorter clips cannot hold a word
