@@ -1,4 +1,6 @@
-# The test command (README): the notebooks (nbdev_test), then tests/ (pytest).
+# The test command (README): the notebooks (nbdev_test), then tests/ (pytest), the fast tier: every component on small
+# real inputs, at most 6 minutes on a 2-core CPU. `make test-slow` is the second tier: the cells flagged `#| slow` and the
+# tests marked `slow` (long integration runs: whole-corpus cells, torchrun, Dask clusters, full CLI batches, timing).
 .PHONY: test test-slow readme export bench docs-check outputs
 
 # One thread per process: nbdev_test runs notebooks in parallel, and oversubscribed cores slow torch down badly.
@@ -16,10 +18,12 @@ docs-check:
 	@stub=$$(mktemp -d); command -v quarto >/dev/null || { printf '#!/bin/sh\necho 1.5.57\n' > $$stub/quarto; chmod +x $$stub/quarto; }; \
 	PATH=$$PATH:$$stub nbdev_proc_nbs && rm -rf $$stub
 
-# Also the cells flagged slow (full-corpus runs); cuda cells need a GPU.
+# The slow tier: the notebooks that hold `#| slow` cells, run with them; the tests marked slow. cuda cells need a GPU.
+SLOW_NBS = $(shell grep -l '"\#| slow' nbs/*.ipynb | xargs -n1 basename | sed 's/\.ipynb$$//' | paste -sd'|')
+test-slow: export OMP_NUM_THREADS ?= 1
 test-slow:
-	nbdev_test --flags slow --do_print --timing
-	python -m pytest -q tests
+	nbdev_test --flags slow --do_print --timing --file_re '^($(SLOW_NBS))\.ipynb$$'
+	python -m pytest -q -m slow tests
 
 export:
 	nbdev_export && nbdev_clean

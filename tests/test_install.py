@@ -15,6 +15,7 @@ def test_wheel_holds_the_weights(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert {f'lipsound2/weights/{n}' for n in ('lipsound2_grid_s1.pt', 'jasper_small.pt', 'jasper_small_lipsound2.pt')} <= set(names)
 
+@pytest.mark.slow  # a new environment and two new processes that load everything
 def test_installed_wheel_speaks_from_any_folder(wheel, tmp_path):
     "A fresh virtual environment (dependencies from this one), the wheel installed without `-e`, run from another folder."
     env = tmp_path/'venv'

@@ -53,12 +53,14 @@ def run_on_terminal(*args) -> tuple[int, str, str]:
 
 # --- 1. bounded memory, long inputs --------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # 500 HD frames through Face Mesh
 def test_peak_memory_of_a_long_hd_video_stays_bounded(tmp_path):
     path = long_video(tmp_path/'hd.mp4', 20, 1280, 720)  # 500 frames of 1280x720: 1.4 GB decoded
     r = peak_rss(path)
     assert (r['frames'], r['crops'], r['mel']) == (500, [500, 96, 96, 3], [80, 1723]), r
     assert r['peak_mb'] < 1536, r  # holding the frames took 3.2 GB
 
+@pytest.mark.slow  # two 30 s videos through Face Mesh
 def test_a_long_video_fills_short_face_gaps_and_names_a_long_one(tmp_path):
     from lipsound2.video import write_video, preprocess_utterance, NoFaceError, FaceLandmarker
     src = sample_frames()
@@ -77,6 +79,7 @@ def test_a_long_video_fills_short_face_gaps_and_names_a_long_one(tmp_path):
 
 # --- 2. no process left behind ---------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # timing-sensitive: kills a running prepare and its workers
 def test_killing_prepare_ends_its_workers_and_a_rerun_completes(tmp_path):
     cache = tmp_path/'cache'
     p = subprocess.Popen(command('prepare', SAMPLES, cache, '--workers', '2', '--figure', 'none'), cwd=ROOT,

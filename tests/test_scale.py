@@ -1,5 +1,5 @@
 """Scale-out pieces: `prepare --shards` (WebDataset shards streamed into the same batches as the cache), `prepare --cluster
-local:2` (Dask) giving the same cache as a local run. Slow tests run with LIPSOUND2_SLOW=1."""
+local:2` (Dask) giving the same cache as a local run. The tests marked slow (worker processes, torchrun, Dask) run in `make test-slow`."""
 import json, os, time
 from pathlib import Path
 import numpy as np
@@ -10,7 +10,7 @@ from lipsound2.cli import main
 from lipsound2.data import get_dls, load_cached, cached_ids
 from lipsound2.shards import shard_dls
 
-slow = pytest.mark.skipif(os.environ.get('LIPSOUND2_SLOW') != '1', reason="slow (starts worker processes): set LIPSOUND2_SLOW=1")
+slow = pytest.mark.slow  # starts worker processes: `make test-slow`
 PREP = ['--crop-size', '32', '--region', 'mouth', '--figure', 'none']
 
 @pytest.fixture(scope='module')
