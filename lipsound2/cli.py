@@ -115,7 +115,9 @@ def _part(s:str|None) -> tuple[int, int]:
 def _prepare_shards(a, utts, cfg, client) -> int:
     "`prepare --shards DIR`: WebDataset shards instead of a per-utterance cache (`lipsound2.shards`)."
     from lipsound2.shards import prepare_shards
+    from lipsound2.data import check_utt_id
     part = _part(a.part)                                 # a malformed --part exits before any folder is made
+    for u in utts: check_utt_id(u.utt_id, f"'{u.video}': its utterance id")  # as `data.prepare` checks for a cache
     out = _writable_dir(Path(a.shards), 'shards folder')
     print(f"preparing {len(utts)} utterances from {a.corpus} into shards of {a.shard_size} in {out}")
     res = prepare_shards(utts, out, cfg, a.shard_size, n_workers=a.workers, client=client, part=part)
