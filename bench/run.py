@@ -22,6 +22,12 @@ Groups (rows: group, row, setting, value, unit, note, machine):
   landmarks  the faster front end, `PrepConfig.landmark_every` k: Face Mesh (tracking) on every k-th frame only, landmarks
              of the frames between interpolated; CPU time and the error of landmarks and crop boxes against every frame,
              in-process preprocessing RTF and `prepare` frames/s (2 workers) per k, the shipped model's STOI/ESTOI
+  hifigan    the default vocoder's generator (HiFi-GAN V1 universal) on the CPU, issue 29: CPU s per second of speech of
+             each engine and precision (PyTorch fp32 and bf16 autocast, ONNX Runtime 1-D and 2-D graphs, its dynamic int8
+             quantisation; `hifigan_speed.py`) and of each stage of the generator, at 1 and 2 threads; first use (export) and
+             session start
+  hifigan_val  the same variants on the 49 GRID s1 validation clips, copy-synthesis and the default model's speech: STOI,
+             ESTOI, PESQ paired against PyTorch fp32 (per-clip rows in results/hifigan_engines_val.csv; about 30 min)
   bounds     where the time of the unmet CPU targets goes, one thread: the parts of a LipSound2-small training step
              (bfloat16) and torch.compile of its two hot parts; Griffin-Lim's share in FFTs; one clip of `prepare` split
              into decoding, Face Mesh and the rest, and the frames/s that 2 cores allow at that cost
@@ -34,7 +40,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import ROOT, SAMPLES, machine, run_child
 
-GROUPS = ('cold', 'stages', 'folder', 'prepare', 'training', 'vocoders', 'tacotron2', 'scaling', 'gpu', 'landmarks', 'bounds')
+GROUPS = ('cold', 'stages', 'folder', 'prepare', 'training', 'vocoders', 'tacotron2', 'scaling', 'gpu', 'landmarks', 'bounds',
+          'hifigan', 'hifigan_val')
 FIELDS = ('group', 'row', 'setting', 'value', 'unit', 'note', 'machine')
 CLIP = SAMPLES/'bbaf2n.mpg'      # a 3 s GRID clip (75 frames at 25 fps)
 CLIP_S = 3.0
@@ -84,8 +91,10 @@ def _threads(t): return f'OMP_NUM_THREADS={t}' if t else 'default threads'
 # ---------------------------------------------------------------- cold start
 def bench_cold(R:Rows, a):
     repeats = 1 if a.quick else 3
+    if 'hifigan-onnx' in a.vocoders:   # its ONNX graph is exported at first use: make it before timing cold starts
+        from lipsound2.hifigan import onnx_graph; onnx_graph('universal')
     with tempfile.TemporaryDirectory() as d:
-        for voc in ('griffinlim', 'hifigan'):
+        for voc in a.vocoders:
             for threads in (None, 1):
                 runs = [run_child(_lipsound2_cmd() + ['speak', CLIP, '-o', Path(d)/'x.wav', '--vocoder', voc], env=_env(threads))
                         for _ in range(repeats)]
@@ -180,14 +189,14 @@ def _grid(n:int|None, split:str='val') -> list:
 def bench_folder(R:Rows, a):
     utts = _grid(20)
     if len(utts) < 20:
-        for s in ('griffinlim', 'hifigan'): R.add('folder', 'speak 20 GRID clips', s, None, 'x real time', 'not measured: no GRID corpus (LIPSOUND2_DATA)')
+        for s in a.vocoders: R.add('folder', 'speak 20 GRID clips', s, None, 'x real time', 'not measured: no GRID corpus (LIPSOUND2_DATA)')
         return
     with tempfile.TemporaryDirectory() as d:
         src = Path(d)/'clips'; src.mkdir()
         for u in utts: shutil.copy(u.video, src/Path(u.video).name)
         from lipsound2.video import read_video
         seconds = sum(len(read_video(p)) for p in sorted(src.iterdir()))/25
-        for voc in ('griffinlim', 'hifigan'):
+        for voc in a.vocoders:
             for threads in ((None,) if a.quick else (None, 1)):
                 r = run_child(_lipsound2_cmd() + ['speak', src, '-o', Path(d)/f'out_{voc}_{threads}', '--vocoder', voc, '--quiet'], env=_env(threads))
                 R.add('folder', 'speak 20 GRID clips', f'{voc}, {_threads(threads)}', seconds/r['wall'], 'x real time',
@@ -569,11 +578,62 @@ def bench_bounds(R:Rows, a):
         R.add('bounds', 'prepare: frames/s that 2 cores allow', setting, 2*frames/len(utts)/per_clip,
               'frames/s', 'two workers each at the CPU cost per clip above, nothing else running: the ceiling of `prepare` at this cost')
 
+# ---------------------------------------------------------------- HiFi-GAN engines (issue 29)
+def bench_hifigan(R:Rows, a):
+    import torch
+    import hifigan_speed as hs
+    from lipsound2.audio import load_audio, mel_spectrogram
+    from lipsound2.hifigan import half_hop_shift, HiFiGANOnnxVocoder, load_generator, export_onnx
+    from lipsound2.synthesis import remove_weightnorm
+    mel = mel_spectrogram(load_audio(CLIP, 22050))          # the sample clip's recording, (80, 258): 3 s of speech
+    secs, reps = mel.shape[-1]*256/22050, 1 if a.quick else 3
+    with tempfile.TemporaryDirectory() as d:
+        t0, c0 = time.perf_counter(), time.process_time()
+        export_onnx(load_generator('universal'), Path(d)/'first.onnx')
+        R.add('hifigan', 'first use: load + export to ONNX', 'universal, 2-D graph', time.process_time() - c0, 'CPU s',
+              f'wall {time.perf_counter() - t0:.2f} s; once per weights file, then cached in the user cache folder')
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            vocs = hs.variants(Path(d), [v for v in hs.VARIANTS if v != 'torch-bf16' or hs.has_bf16()])
+            if 'torch-bf16' not in vocs:
+                R.add('hifigan', 'vocoder torch-bf16', f'{threads} thread(s), 3 s mel', None, 'CPU s per s',
+                      'not measured: this CPU has no bfloat16 instructions (no avx512_bf16/amx_bf16 flag)')
+            c0, t0 = time.process_time(), time.perf_counter(); HiFiGANOnnxVocoder(cache_dir=d, threads=threads)
+            R.add('hifigan', 'session start (cached graph)', f'onnx-2d, {threads} thread(s)', time.process_time() - c0, 'CPU s',
+                  f'wall {time.perf_counter() - t0:.2f} s: hash of the weights file, ONNX Runtime session with graph optimisation')
+            for name, v in vocs.items():
+                c, w = hs.cpu_time(lambda: v(mel), reps)
+                R.add('hifigan', f'vocoder {name}', f'{threads} thread(s), 3 s mel', c/secs, 'CPU s per s',
+                      f'CPU {c:.3f} s, wall {w:.3f} s for {secs:.2f} s of speech; median of {reps}')
+            gen = remove_weightnorm(load_generator('universal')).eval()
+            for name, c, w in hs.stage_times(gen, half_hop_shift(mel)[None], reps):
+                R.add('hifigan', f'torch stage: {name}', f'{threads} thread(s), 3 s mel', c/secs, 'CPU s per s', f'CPU {c:.3f} s, wall {w:.3f} s')
+    torch.set_num_threads(1)
+
+def bench_hifigan_val(R:Rows, a):
+    import torch
+    import hifigan_speed as hs
+    from lipsound2.corpora import grid_split
+    from lipsound2.core import atomic_path, data_root
+    if data_root('grid', required=False) is None:
+        R.add('hifigan_val', 'STOI', 'all variants', None, '', 'not measured: no GRID corpus (LIPSOUND2_DATA)'); return
+    torch.set_num_threads(1)
+    utts = grid_split('val')[:4 if a.quick else None]
+    names = ('torch', 'onnx-2d', 'onnx-2d-int8') + (('torch-bf16',) if hs.has_bf16() else ())   # onnx-1d: the same graph as onnx-2d
+    with tempfile.TemporaryDirectory() as d: df = hs.quality(utts, hs.variants(Path(d), names))
+    with atomic_path(ROOT/'results'/'hifigan_engines_val.csv') as t: df.to_csv(t, index=False, float_format='%.4f')
+    for _, r in hs.paired(df).iterrows():
+        for m in ('stoi', 'estoi', 'pesq'):
+            R.add('hifigan_val', f'{r.input} {m.upper()}', r.variant, r[m], m.upper(),
+                  f'{r.clips} GRID s1 val clips; paired vs torch {r[m + "_diff"]:+.4f} (SE {r[m + "_se"]:.4f}); '
+                  f'CPU {r.cpu_per_audio_s:.3f} s per s of speech, 1 thread')
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument('--quick', action='store_true', help='fewer repeats, shorter clips and smaller batches (minutes)')
     ap.add_argument('--only', nargs='+', choices=GROUPS, default=list(GROUPS), metavar='GROUP', help=f'groups to run: {", ".join(GROUPS)}')
     ap.add_argument('--tacotron2', default=None, help='a local copy of github.com/NVIDIA/tacotron2 (its model.py is imported from there)')
+    ap.add_argument('--vocoders', nargs='+', default=['griffinlim', 'hifigan', 'hifigan-onnx'], help='vocoders of the cold and folder groups')
     ap.add_argument('--out', default=str(ROOT/'results'/'bench.csv'), help='the CSV to write')
     a = ap.parse_args()
     out = Path(a.out)
