@@ -96,8 +96,8 @@ def bench_cold(R:Rows, a):
     with tempfile.TemporaryDirectory() as d:
         for voc in a.vocoders:
             for threads in (None, 1):
-                runs = [run_child(_lipsound2_cmd() + ['speak', CLIP, '-o', Path(d)/'x.wav', '--vocoder', voc], env=_env(threads))
-                        for _ in range(repeats)]
+                runs = [run_child(_lipsound2_cmd() + ['speak', CLIP, '-o', Path(d)/f'{voc}_{threads}_{i}.wav', '--vocoder', voc], env=_env(threads))
+                        for i in range(repeats)]                  # a new file each time: speak does not overwrite
                 wall = statistics.median(r['wall'] for r in runs)
                 s = f'{voc}, {_threads(threads)}'
                 R.add('cold', 'speak 1 clip (3 s): wall', s, wall, 's', f'median of {repeats}, fresh process, start-up included')
@@ -212,7 +212,7 @@ def bench_folder(R:Rows, a):
         from lipsound2.inference import LipSound2Pipeline
         torch.set_num_threads(1)
         paths, n = sorted(src.iterdir()), len(utts)
-        for voc in ('griffinlim',):
+        for voc in [v for v in ('griffinlim',) if v in a.vocoders]:
             pipe = LipSound2Pipeline.from_pretrained(vocoder=voc)
             pipe(paths[0])                                  # warm-up
             pipe.batch_size = 1
