@@ -14,7 +14,9 @@ validation-loss weights kept (OUT/best.pt, resumable checkpoints every epoch). T
 (`inference.evaluate_speech`: STOI, ESTOI, PESQ, MCD) with each --vocoder, and its speech is recognised by the audio
 path of the shipped audio-visual recogniser and by Jasper (WER). Writes OUT/scores.csv (per clip) and OUT/curve.csv
 (losses against CPU minutes).
-  python experiments/text_nar.py lip CACHE runs/t26/lip --split splits/grid_s1_speaker_dependent.csv --minutes 15"""
+  python experiments/text_nar.py lip CACHE runs/t26/lip_s0 --minutes 10 --seed 0
+  python experiments/text_nar.py shipped CACHE runs/t26/shipped_s0 --score-only --vocoder griffinlim hifigan
+  python experiments/text_nar.py collect runs/t26 results     # results/text_nar_{val,curves,runs}.csv"""
 import argparse, json, math, time
 from pathlib import Path
 import torch
@@ -22,7 +24,8 @@ import torch
 RUNS = dict(control=dict(lip_input='none'), ctc=dict(lip_input='none', ctc=True), lip=dict(lip_input='both'),
             content=dict(lip_input='none', content=True), all=dict(lip_input='both', ctc=True, content=True),
             gt=dict(lip_input='words', gt=True), lip_ctc=dict(lip_input='both', ctc=True),
-            lip_content=dict(lip_input='both', content=True), shipped=dict())
+            lip_content=dict(lip_input='both', content=True), shipped=dict(),
+            lip_g10=dict(lip_input='both', gain=10.), gt_g10=dict(lip_input='words', gt=True, gain=10.))
 
 def build(run:str, ctc:float, content:float):
     "The shipped `nar` and recogniser joined into a `TextNAR` with `run`'s additions."
@@ -32,7 +35,8 @@ def build(run:str, ctc:float, content:float):
     from lipsound2.text_nar import text_nar_from
     r = RUNS[run]
     return text_nar_from(load_checkpoint('nar_grid_s1.pt'), load_avsr(resolve_weights('avsr_grid_s1.pt')), lip_input=r['lip_input'],
-                         ctc_weight=ctc if r.get('ctc') else 0., content_weight=content if r.get('content') else 0.)
+                         ctc_weight=ctc if r.get('ctc') else 0., content_weight=content if r.get('content') else 0.,
+                         lip_gain=r.get('gain', 1.))
 
 class CPUCurve:
     "fastai callback: CPU minutes, train and validation loss after every epoch, into a list of dicts."
@@ -121,7 +125,19 @@ def score(model, cache, vocoder:str, split:str='val', align_dir=None):
                              avsr_audio=recognise_audio(avsr, sp.wav, sr), jasper=transcribe(sp.wav, jasper, sr=sr, decoder='grammar')))
     return pd.DataFrame(rows)
 
+def collect(runs:Path, results:Path):
+    "Gather every finished run under `runs` into results/text_nar_val.csv (per clip), text_nar_curves.csv and text_nar_runs.csv."
+    import pandas as pd
+    scores = [pd.read_csv(f) for f in sorted(runs.glob('*/scores_*.csv'))]
+    curves = [pd.read_csv(f) for f in sorted(runs.glob('*/curve.csv'))]
+    info = [json.loads(f.read_text()) for f in sorted(runs.glob('*/run.json'))]
+    pd.concat(scores).to_csv(results/'text_nar_val.csv', index=False, float_format='%.4f')
+    pd.concat(curves).to_csv(results/'text_nar_curves.csv', index=False, float_format='%.4f')
+    pd.DataFrame(info).to_csv(results/'text_nar_runs.csv', index=False)
+
 if __name__ == '__main__':
+    import sys
+    if sys.argv[1:2] == ['collect']: collect(Path(sys.argv[2]), Path(sys.argv[3])); sys.exit()
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('run', choices=list(RUNS)); p.add_argument('cache'); p.add_argument('out')
     p.add_argument('--split', default='splits/grid_s1_speaker_dependent.csv')

@@ -74,7 +74,8 @@ class LipSound2Loss(nn.Module):
 # %% ../nbs/04_model.ipynb #ecea5883
 DEFAULT_CHECKPOINT = 'lipsound2_grid_s1.pt'  # shipped: the small CPU preset on 48 px mouth crops of GRID s1
 MODELS = {'lipsound2': LipSound2}           # checkpoint kind -> video-to-speech model class
-_LAZY_MODELS = dict(nar='lipsound2.nar', audio_lipsound2='lipsound2.pretraining', audio_nar='lipsound2.pretraining')  # kind -> module registering it
+_LAZY_MODELS = dict(nar='lipsound2.nar', nar_text='lipsound2.text_nar',  # kind -> module registering it
+                    audio_lipsound2='lipsound2.pretraining', audio_nar='lipsound2.pretraining')
 
 def register_model(cls:type) -> type:
     "Register a video-to-speech model class under `cls.kind` (it has `config_class`, `cfg`, `infer`); usable as a decorator."
