@@ -373,7 +373,7 @@ class HiFiGANOnnxVocoder(HiFiGANVocoder):
     (log-mel `(B, n_mels, T_mel)` -> `(B, T_mel*hop)`), from the graph `onnx_graph` exports at first use. Raises
     `CheckpointError` for weights that do not load, `ValueError` for an unknown adapter, a device other than the CPU,
     or a `mel_cfg` whose settings differ from the generator's."""
-    name = 'hifigan-onnx'
+    # `name` stays 'hifigan' (results tables' `system`): the same vocoder and waveform; the engine shows in `repr`
     def __init__(self, weights:str|Path='universal',   # 'universal', 'ljspeech' or a weights file (as `load_generator`)
                  adapter:str=DEFAULT_ADAPTER,          # framing adapter (see `HiFiGANVocoder`)
                  threads:int|None=None,                # ONNX Runtime threads; None: `torch.get_num_threads()` at each call
