@@ -361,7 +361,8 @@ def split_ids(split:dict[str,str], name:str, where) -> list[str]:
     return ids
 
 def no_validation(where, name:str='val'):
-    "Warn, in one line, that split `name` of `where` (a cache or shard folder) is empty, and what that means for a run."
+    "Warn, in one line, that split `name` of `where` (a cache or shard folder) is empty, and what that means for a run (once under torchrun)."
+    if int(os.environ.get('RANK', 0)): return
     warnings.warn(f"split {name!r} is empty in '{where}': training without validation, last.pt and best.pt chosen by the "
                   f"training loss; for a real validation split give a split file (`lipsound2 train --split FILE`, rows "
                   f"'utt_id,split' or 'speaker,split')", stacklevel=3)

@@ -27,7 +27,8 @@ def bare_model(m:nn.Module) -> nn.Module:
 # %% ../nbs/05c_ddp.ipynb #e41a6655
 def _patch_fastai():
     """Make fastai's `DistributedDL._broadcast` use CPU tensors when the process group is gloo (CPU training), and leave
-    unwrapped the loaders whose dataset `splits_itself` (`lipsound2.shards.ShardStream` streams each process's share)."""
+    unwrapped the loaders whose dataset `splits_itself` (`lipsound2.shards.ShardStream` streams each process's share), and
+    empty ones (no validation split: fastai's `DistributedDL` would divide by its length)."""
     from fastai.distributed import DistributedDL, DistributedTrainer
     if getattr(DistributedDL._broadcast, 'patched', False): return
     def _broadcast(self, t, rank):
@@ -36,7 +37,10 @@ def _patch_fastai():
         torch.distributed.broadcast(t, rank)
         return t.cpu().tolist()
     wrap = DistributedTrainer._wrap_dl
-    def _wrap_dl(self, dl): return dl if getattr(getattr(dl, 'dataset', None), 'splits_itself', False) else wrap(self, dl)
+    def _empty(dl):
+        try: return len(dl.dataset) == 0
+        except TypeError: return False
+    def _wrap_dl(self, dl): return dl if getattr(getattr(dl, 'dataset', None), 'splits_itself', False) or _empty(dl) else wrap(self, dl)
     _broadcast.patched = True
     DistributedDL._broadcast, DistributedTrainer._wrap_dl = _broadcast, _wrap_dl
 

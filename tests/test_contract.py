@@ -271,3 +271,15 @@ def test_a_checkpoint_with_half_its_weights_removed_names_itself(tmp_path, tiny_
     r = Run(capsys, 'speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'x.wav', '--checkpoint', tmp_path/'broken.pt', *SPEAK)
     one_line(r, f"broken.pt': {n//2} of {n} weights missing (encoder.blocks.0.1.weight, ", ": not a complete lipsound2 checkpoint")
     assert len(lines(r)[0]) < 300 and not (tmp_path/'x.wav').exists()
+
+@pytest.mark.slow  # two worker processes under torchrun (gloo): `make test-slow`
+def test_torchrun_trains_without_a_validation_split(cache, tmp_path):
+    import os, subprocess
+    (tmp_path/'split.csv').write_text('utt_id,split\nbbaf2n,train\nbgbb3a,train\n')
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '-m', 'lipsound2', 'train', str(cache),
+           '--out', str(tmp_path/'run'), '--split', str(tmp_path/'split.csv'), '--config', 'tiny', '--epochs', '1', '--bs', '1',
+           '--threads', '1', '--num-workers', '0']
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, 'OMP_NUM_THREADS': '1'}, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stderr.count("split 'val' is empty in '") == 1, r.stderr[-3000:]   # once, from rank 0
+    assert torch.load(tmp_path/'run'/'best.pt', weights_only=True)['monitor'] == 'train_loss'
