@@ -46,7 +46,8 @@ class Config:
         if not isinstance(d, dict): raise ValueError(f"{cls.__name__}: expected a dict, got {type(d).__name__}")
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
         if unknown: raise ValueError(f"unknown {cls.__name__} fields: {unknown}")
-        hints = typing.get_type_hints(cls)
+        # this module's names resolve too, for a config class defined in a notebook (several share a process in nbdev_test)
+        hints = typing.get_type_hints(cls, localns=globals())
         kw = {k: hints[k].from_dict(v) if isinstance(hints[k], type) and issubclass(hints[k], Config) and isinstance(v, dict) else v
               for k, v in d.items()}
         return cls(**kw)
