@@ -89,3 +89,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_sep('=', f'{n} tests using the most CPU (s, this process + finished children; wall s)')
     for k, (c, w) in sorted(_CPU.items(), key=lambda kv: -kv[1][0])[:n]: terminalreporter.write_line(f'{c:8.1f} {w:8.1f}  {k}')
     terminalreporter.write_line(f'{sum(c for c, _ in _CPU.values()):8.1f} {sum(w for _, w in _CPU.values()):8.1f}  total of {len(_CPU)} tests')
+
+@pytest.fixture(scope='module')
+def tiny_ckpt(tmp_path_factory):
+    "A random-weight tiny LipSound2 checkpoint (fast on CPU), trained-on settings `PrepConfig()`."
+    import torch
+    from lipsound2.model import LipSound2, save_model
+    from lipsound2.config import LipSound2Config, PrepConfig
+    torch.manual_seed(0)
+    return save_model(LipSound2(LipSound2Config.tiny()), tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig())

@@ -39,14 +39,6 @@ def video(path, n=10, clip='bbaf2n', **kw) -> Path:
     return Path(path)
 
 @pytest.fixture(scope='module')
-def tiny_ckpt(tmp_path_factory):
-    "A random-weight tiny LipSound2 checkpoint (fast on CPU), trained-on settings `PrepConfig()`."
-    from lipsound2.model import LipSound2, save_model
-    from lipsound2.config import LipSound2Config, PrepConfig
-    torch.manual_seed(0)
-    return save_model(LipSound2(LipSound2Config.tiny()), tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig())
-
-@pytest.fixture(scope='module')
 def samples_cache(tmp_path_factory):
     "A cache of the three sample clips (a plain folder: no split recorded), made once; tests copy it."
     cache = tmp_path_factory.mktemp('cache')/'samples'

@@ -52,14 +52,6 @@ def clip(path, n=20, name='bbaf2n', seconds_of_audio=None) -> Path:
     return Path(path)
 
 @pytest.fixture(scope='module')
-def tiny_ckpt(tmp_path_factory):
-    "A random-weight tiny LipSound2 checkpoint, trained-on settings `PrepConfig()`."
-    from lipsound2.model import LipSound2, save_model
-    from lipsound2.config import LipSound2Config, PrepConfig
-    torch.manual_seed(0)
-    return save_model(LipSound2(LipSound2Config.tiny()), tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig())
-
-@pytest.fixture(scope='module')
 def cache2(tmp_path_factory):
     "A cache of two sample clips, made once (tests copy it)."
     from lipsound2.corpora import read_corpus

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import run_cli, SAMPLES, ROOT
-from test_bad_input import lines, frames, video, tiny_ckpt, needs_jasper  # noqa: F401 (tiny_ckpt is a fixture)
+from test_bad_input import lines, frames, video, needs_jasper
 
 sys.path.insert(0, str(ROOT/'bench'))
 from memory import long_video, peak_rss, sample_frames  # the memory benchmark's video maker and measurement
