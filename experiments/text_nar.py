@@ -20,6 +20,7 @@ path of the shipped audio-visual recogniser and by Jasper (WER). Writes OUT/scor
 import argparse, json, math, time
 from pathlib import Path
 import torch
+from fastai.callback.core import Callback
 
 RUNS = dict(control=dict(lip_input='none'), ctc=dict(lip_input='none', ctc=True), lip=dict(lip_input='both'),
             content=dict(lip_input='none', content=True), all=dict(lip_input='both', ctc=True, content=True),
@@ -38,17 +39,13 @@ def build(run:str, ctc:float, content:float):
                          ctc_weight=ctc if r.get('ctc') else 0., content_weight=content if r.get('content') else 0.,
                          lip_gain=r.get('gain', 1.))
 
-class CPUCurve:
-    "fastai callback: CPU minutes, train and validation loss after every epoch, into a list of dicts."
-    def __new__(cls):
-        from fastai.callback.core import Callback
-        class _C(Callback):
-            order = 60
-            def before_fit(self): self.t0, self.rows = time.process_time(), []
-            def after_epoch(self):
-                v = self.recorder.values[-1] if self.recorder.values else [math.nan, math.nan]
-                self.rows.append(dict(epoch=self.epoch, cpu_min=(time.process_time() - self.t0) / 60, train_loss=v[0], valid_loss=v[1]))
-        return _C()
+class CPUCurve(Callback):
+    "fastai callback: CPU minutes, train and validation loss after every epoch, into `rows`."
+    order = 60
+    def before_fit(self): self.t0, self.rows = time.process_time(), []
+    def after_epoch(self):
+        v = self.recorder.values[-1] if self.recorder.values else [math.nan, math.nan]
+        self.rows.append(dict(epoch=self.epoch, cpu_min=(time.process_time() - self.t0) / 60, train_loss=v[0], valid_loss=v[1]))
 
 def epochs_for(learn, minutes:float, n:int=6) -> int:
     "Epochs that fit `minutes` of CPU time: `n` training batches timed (forward, backward; no step), times the batches of an epoch, plus 10% for validation."
