@@ -142,9 +142,11 @@ if __name__ == '__main__':
     p.add_argument('--ctc', type=float, default=0.2); p.add_argument('--content', type=float, default=0.1)
     p.add_argument('--align', help="gt: the GRID .align folder"); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--vocoder', nargs='+', default=['griffinlim'])
+    p.add_argument('--name', help="the row's name in the results (default: RUN)")
     p.add_argument('--precision', default='off', help="'bf16' where the processor has it (CPU bfloat16 autocast)")
     p.add_argument('--score-only', action='store_true', help="score OUT/best.pt (or the shipped model for run 'shipped')")
     a = p.parse_args()
+    name = a.name or a.run
     torch.set_num_threads(1); torch.manual_seed(a.seed)
     import pandas as pd
     from lipsound2.model import load_checkpoint
@@ -152,13 +154,13 @@ if __name__ == '__main__':
     if not a.score_only:
         model = build(a.run, a.ctc, a.content)
         model, rows, mins, epochs = fit(model, a.cache, a.split, out, a.minutes, a.lr, a.align if RUNS[a.run].get('gt') else None, a.precision)
-        pd.DataFrame(rows).assign(run=a.run, seed=a.seed).to_csv(out/'curve.csv', index=False, float_format='%.4f')
-        info = dict(run=a.run, seed=a.seed, cpu_min=round(mins, 1), epochs=epochs, lr=a.lr, ctc=a.ctc, content=a.content)
+        pd.DataFrame(rows).assign(run=name, seed=a.seed).to_csv(out/'curve.csv', index=False, float_format='%.4f')
+        info = dict(run=name, seed=a.seed, cpu_min=round(mins, 1), epochs=epochs, lr=a.lr, ctc=a.ctc, content=a.content)
         (out/'run.json').write_text(json.dumps(info))
         print(info, flush=True)
     model = load_checkpoint(out/'best.pt' if (out/'best.pt').exists() else 'nar_grid_s1.pt')
     for v in a.vocoder:
         t0 = time.process_time()
-        df = score(model, a.cache, v, align_dir=a.align if RUNS[a.run].get('gt') else None).assign(run=a.run, seed=a.seed)
+        df = score(model, a.cache, v, align_dir=a.align if RUNS[a.run].get('gt') else None).assign(run=name, seed=a.seed)
         df.to_csv(out/f'scores_{v}.csv', index=False, float_format='%.4f')
         print(v, df[['stoi', 'estoi', 'pesq']].mean().round(4).to_dict(), f"scored in {(time.process_time() - t0) / 60:.1f} CPU-min", flush=True)

@@ -58,9 +58,11 @@ def ctc_align(log_probs, # (T, C) CTC log-probabilities of one utterance (valid 
 
 # %% ../nbs/04b_text_nar.ipynb #1373a480
 def word_spans(log_probs, # (T, C) CTC log-probabilities of one utterance
-               text:str) -> list[tuple[str, int, int]]: # its words, e.g. the grammar-decoded sentence
+               text:str, # its words, e.g. the grammar-decoded sentence
+               max_gap:int=4) -> list[tuple[str, int, int]]: # blank frames allowed inside a word
     """`(word, start, end)` video frames (end exclusive) of each word of `text` on the best CTC path of `text` through
-    `log_probs`; words it cannot place are left out."""
+    `log_probs`; words it cannot place are left out. A word ends before the first run of more than `max_gap` blank
+    frames between its characters (a letter the recogniser emits late, after the closing silence, is not the word)."""
     words, ids, owner = text.split(), [], []
     for k, w in enumerate(words):
         lab = text_to_ids((' ' if k else '') + w)
@@ -72,7 +74,9 @@ def word_spans(log_probs, # (T, C) CTC log-probabilities of one utterance
     owner, is_char, spans = np.array(owner)[at], np.array(ids)[at] != VOCAB.index(' '), []
     for k, w in enumerate(words):
         t = np.flatnonzero((pos >= 0) & (owner == k) & is_char)
-        if len(t): spans.append((w, int(t[0]), int(t[-1]) + 1))
+        if not len(t): continue
+        cut = np.flatnonzero(np.diff(t) > max_gap + 1)
+        spans.append((w, int(t[0]), int(t[cut[0] if len(cut) else -1]) + 1))
     return spans
 
 # %% ../nbs/04b_text_nar.ipynb #17118ed5
