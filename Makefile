@@ -3,14 +3,15 @@
 # tests marked `slow` (long integration runs: whole-corpus cells, torchrun, Dask clusters, full CLI batches, timing).
 .PHONY: test test-slow readme export bench docs-check outputs
 
-# One thread per process: nbdev_test runs notebooks in parallel, and oversubscribed cores slow torch down badly.
+# One thread per process: nbdev_test runs notebooks in parallel, pytest-xdist the tests (one worker per core), and
+# oversubscribed cores slow torch down badly.
 # Corpus-dependent cells and tests find the staged corpus through LIPSOUND2_DATA (they are skipped without it).
 export LIPSOUND2_DATA ?= $(abspath ../shared/data)
 
 test: export OMP_NUM_THREADS ?= 1
 test: docs-check
 	nbdev_test --do_print --timing
-	python -m pytest -q tests
+	python -m pytest -q -n auto --dist worksteal tests
 
 # The docs build's first step (what the deploy workflow runs before quarto): it executes every cell that holds an
 # import, so such a cell must hold imports only. Quarto cannot be installed here: a stand-in answers its version check.
@@ -26,7 +27,7 @@ SLOW_NBS = $(shell grep -l '"\#| slow' nbs/*.ipynb | xargs -n1 basename | sed 's
 test-slow: export OMP_NUM_THREADS ?= 1
 test-slow:
 	nbdev_test --flags slow --do_print --timing --file_re '^($(SLOW_NBS))\.ipynb$$'
-	python -m pytest -q -m slow tests
+	python -m pytest -q -n auto --dist worksteal -m slow tests
 
 export:
 	nbdev_export && nbdev_clean

@@ -277,15 +277,17 @@ def run_on_full_disk(folder:Path, kb_free:int, *args):
     return subprocess.run([*_full_disk_runner(), 'sh', '-c', script], capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 @pytest.mark.skipif(_full_disk_runner() is None, reason="cannot mount a small tmpfs here (no user namespaces, not root)")
-def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(cache, tmp_path, tiny_ckpt):
-    for args in (('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'full'/'x.wav', '--checkpoint', tiny_ckpt, '--vocoder', 'griffinlim'),
-                 ('prepare', SAMPLES, tmp_path/'full'/'cache', '--workers', '2', '--figure', 'none'),
-                 ('train', cache, '--out', tmp_path/'full'/'run', *TINY)):
-        r = run_on_full_disk(tmp_path/'full', 20, *args)
-        *ours, left = lines(r)  # the last line lists what the command left on the full disk (the `ls -A` above)
-        assert r.returncode == 1 and len(ours) == 1 and 'Traceback' not in r.stderr, (args[0], r.stderr)
-        assert "no space left on the device" in ours[0] and f"cannot write '{tmp_path/'full'}" in ours[0], ours
-        assert '.tmp' not in left, left  # no hidden temporary file fills the disk
+@pytest.mark.parametrize('command', ['speak', pytest.param('prepare', marks=pytest.mark.slow),
+                                     pytest.param('train', marks=pytest.mark.slow)])
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(command, cache, tmp_path, tiny_ckpt):
+    args = dict(speak=('speak', SAMPLES/'bbaf2n.mpg', '-o', tmp_path/'full'/'x.wav', '--checkpoint', tiny_ckpt, '--vocoder', 'griffinlim'),
+                prepare=('prepare', SAMPLES, tmp_path/'full'/'cache', '--workers', '2', '--figure', 'none'),
+                train=('train', cache, '--out', tmp_path/'full'/'run', *TINY))[command]
+    r = run_on_full_disk(tmp_path/'full', 20, *args)
+    *ours, left = lines(r)  # the last line lists what the command left on the full disk (the `ls -A` above)
+    assert r.returncode == 1 and len(ours) == 1 and 'Traceback' not in r.stderr, (command, r.stderr)
+    assert "no space left on the device" in ours[0] and f"cannot write '{tmp_path/'full'}" in ours[0], ours
+    assert '.tmp' not in left, left  # no hidden temporary file fills the disk
 
 def test_evaluate_on_a_corpus_folder_goes_on_past_an_unusable_video(tmp_path, tiny_ckpt):
     from lipsound2.audio import load_audio
