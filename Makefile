@@ -22,7 +22,7 @@ docs-check:
 # The slow tier: the notebooks that hold `#| slow` cells, run with them; the tests marked slow. cuda cells need a GPU.
 # Left out: the notebooks whose slow cells are the real runs that made shipped weights and result tables (they train
 # again and overwrite them, hours of CPU): `make outputs FLAGS=slow NBS=...` runs those.
-RUN_NBS = 06a_hifigan|06b_hifigan_training|07_waveglow|08_jasper
+RUN_NBS = 06a_hifigan|06b_hifigan_training|07_waveglow|08_jasper|08e_jasper_training
 SLOW_NBS = $(shell grep -l '"\#| slow' nbs/*.ipynb | xargs -n1 basename | sed 's/\.ipynb$$//' | grep -vxE '$(RUN_NBS)' | paste -sd'|')
 test-slow: export OMP_NUM_THREADS ?= 1
 test-slow:

@@ -101,7 +101,7 @@ def score(model, cache, vocoder:str, split:str='val', align_dir=None):
     from lipsound2.core import resolve_weights
     from lipsound2.data import cached_ids, load_cached
     from lipsound2.inference import LipSound2Pipeline
-    from lipsound2.jasper import load_jasper, transcribe
+    from lipsound2.jasper_training import load_jasper, transcribe
     from lipsound2.synthesis import get_vocoder, evaluate_utterance
     prep = PrepConfig.from_dict(json.loads((Path(cache)/'config.json').read_text()))
     pipe = LipSound2Pipeline(model, get_vocoder(vocoder), prep=prep)

@@ -7,7 +7,6 @@ __all__ = ['LocationLayer', 'LocationSensitiveAttention', 'plot_alignment']
 
 # %% ../nbs/02_attention.ipynb #845b2214
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 # %% ../nbs/02_attention.ipynb #5c37820d
@@ -25,7 +24,8 @@ class LocationLayer(nn.Module):
 
 # %% ../nbs/02_attention.ipynb #f5518552
 class LocationSensitiveAttention(nn.Module):
-    "Tacotron 2 location-sensitive attention: query `(B, query_dim)` + memory `(B, T_in, memory_dim)` -> context, weights."
+    """Tacotron 2 location-sensitive attention: query `(B, query_dim)` + memory `(B, T_in, memory_dim)` -> context,
+    weights."""
     def __init__(self,
                  query_dim:int, # decoder LSTM size
                  memory_dim:int, # encoder output size (2 x BiLSTM size)
@@ -49,7 +49,8 @@ class LocationSensitiveAttention(nn.Module):
                 att_cat:torch.Tensor, # (B, 2, T_in) previous and cumulative attention weights
                 mask:torch.Tensor): # (B, T_in) bool, True at padded encoder frames
         "Context `(B, memory_dim)` and attention weights `(B, T_in)` (sum 1, exactly 0 where `mask`)."
-        e = self.v(torch.tanh(self.query_layer(query)[:, None] + processed_memory + self.location_layer(att_cat))).squeeze(-1)
+        q = self.query_layer(query)[:, None]                                         # (B, 1, attention_dim)
+        e = self.v(torch.tanh(q + processed_memory + self.location_layer(att_cat))).squeeze(-1)  # (B, T_in)
         w = torch.softmax(e.float().masked_fill(mask, float('-inf')), dim=-1)  # float32: safe under bf16/fp16 autocast
         context = torch.bmm(w[:, None].to(memory.dtype), memory).squeeze(1)    # (B, memory_dim)
         return context, w
@@ -63,7 +64,8 @@ def plot_alignment(weights, # (T_out, T_in) attention weights of one utterance, 
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
     w = weights.detach().float().cpu().numpy() if isinstance(weights, torch.Tensor) else weights
     im = ax.imshow(w.T, aspect='auto', origin='lower', interpolation='none', vmin=0)
-    ax.set_xlabel('decoder step'); ax.set_ylabel('video frame')
+    ax.set_xlabel('decoder step')
+    ax.set_ylabel('video frame')
     if title: ax.set_title(title)
     ax.figure.colorbar(im, ax=ax)
     return ax

@@ -27,7 +27,8 @@ class NoAudioError(PreprocessingError): "The video has no audio track and no sep
 # %% ../nbs/00c_audio.ipynb #e648732b
 @contextlib.contextmanager
 def ffmpeg_log():
-    "Context manager: FFmpeg's warnings and errors while PyAV reads a file, as a list of `(level, source, message)`; nothing reaches stderr."
+    """Context manager: FFmpeg's warnings and errors while PyAV reads a file, as a list of `(level, source, message)`;
+    nothing reaches stderr."""
     import av.logging
     prev = av.logging.get_level()
     av.logging.set_level(av.logging.WARNING)
@@ -38,8 +39,10 @@ def ffmpeg_log():
 def check_container(logs:list, # `ffmpeg_log`'s list
                     fmt:str, # the container format's name, `container.format.name`
                     path:str|Path, what:str='video'):
-    "Raise `VideoError` naming `path` when the reader of format `fmt` logged an error or a corrupt packet (a truncated file)."
-    bad = [m.strip() for lvl, src, m in logs if src == fmt and (lvl <= 16 or 'corrupt' in m.lower())]  # 16: AV_LOG_ERROR
+    """Raise `VideoError` naming `path` when the reader of format `fmt` logged an error or a corrupt packet (a truncated
+    file)."""
+    # 16: AV_LOG_ERROR
+    bad = [m.strip() for lvl, src, m in logs if src == fmt and (lvl <= 16 or 'corrupt' in m.lower())]
     if bad: raise VideoError(f"'{path}': truncated or corrupt {what} file (FFmpeg: {bad[0]})")
 
 # %% ../nbs/00c_audio.ipynb #8932df65
@@ -52,7 +55,8 @@ def read_audio_track(path:str|Path) -> tuple[np.ndarray, int]:
         try: container = av.open(str(path))
         except Exception as e: raise VideoError(f"'{path}': unreadable file ({e})") from None
         with container:
-            if not container.streams.audio: raise NoAudioError(f"'{path}': no audio track; give the audio as a separate file")
+            if not container.streams.audio:
+                raise NoAudioError(f"'{path}': no audio track; give the audio as a separate file")
             stream = container.streams.audio[0]
             sr = stream.rate
             rs = av.AudioResampler(format='flt', layout='mono', rate=sr)
@@ -75,13 +79,16 @@ def check_audio(wav:torch.Tensor, # (samples,) float in [-1, 1]
                 min_seconds:float=0.0, # shortest usable duration
                 why:str='', # what the duration is needed for, e.g. ' to transcribe'
                 silent_ok:bool=True) -> torch.Tensor: # False: digital silence is an error too
-    "`wav` unchanged if it is usable, else `PreprocessingError` naming `name`: no samples, NaN or infinite samples, shorter than `min_seconds`, or silent."
+    """`wav` unchanged if it is usable, else `PreprocessingError` naming `name`: no samples, NaN or infinite samples,
+    shorter than `min_seconds`, or silent."""
     if not len(wav): raise PreprocessingError(f"'{name}': no audio samples (the audio is empty)")
     if not wav.isfinite().all(): raise PreprocessingError(f"'{name}': the audio holds NaN or infinite samples")
     if len(wav) < min_seconds*sample_rate:
-        raise PreprocessingError(f"'{name}': the audio lasts {len(wav)/sample_rate:.3f} s; at least {min_seconds:.2f} s is needed{why}")
+        raise PreprocessingError(f"'{name}': the audio lasts {len(wav)/sample_rate:.3f} s; at least {min_seconds:.2f} "
+                                 f"s is needed{why}")
     if not silent_ok and float(wav.abs().max()) < SILENCE_PEAK:
-        raise PreprocessingError(f"'{name}': the audio is silent (its peak is below {20*np.log10(SILENCE_PEAK):.0f} dBFS)")
+        raise PreprocessingError(f"'{name}': the audio is silent (its peak is below {20*np.log10(SILENCE_PEAK):.0f} "
+                                 "dBFS)")
     return wav
 
 # %% ../nbs/00c_audio.ipynb #0970e208
@@ -147,6 +154,7 @@ def plot_mel(mel:np.ndarray|torch.Tensor, ax=None, title:str|None=None, cfg:MelC
     if ax is None: _, ax = plt.subplots(figsize=(8, 2.5))
     im = ax.imshow(mel, origin='lower', aspect='auto', cmap='magma',
                    extent=(0, mel.shape[1]/cfg.frames_per_second, 0, mel.shape[0]))
-    ax.set_xlabel('time (s)'); ax.set_ylabel('mel band')
+    ax.set_xlabel('time (s)')
+    ax.set_ylabel('mel band')
     if title: ax.set_title(title, fontsize=9)
     return ax

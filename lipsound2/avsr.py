@@ -11,8 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .config import Config, MelConfig, PrepConfig, mel_frames, DEFAULT_AVSR  # DEFAULT_AVSR: the CLI reads it without torch
-from .core import LipSound2Error, CheckpointError, lengths_to_mask, count_parameters, save_checkpoint, read_checkpoint
+# DEFAULT_AVSR: the CLI reads it without torch
+from .config import Config, MelConfig, PrepConfig, mel_frames, DEFAULT_AVSR
+from .core import LipSound2Error, CheckpointError, lengths_to_mask, save_checkpoint, read_checkpoint
 from .ctc import VOCAB, DECODERS
 from .encoder import SpatialMaxPool
 from fastcore.basics import patch
@@ -28,20 +29,23 @@ class AVSRConfig(Config):
     # --- input ---
     mel:MelConfig=field(default_factory=MelConfig)  # the cache's log-mels (Tacotron 2 settings), 86.13 frames/s
     fps:float=25.0                 # video frames per second = the model's frame rate (AV-HuBERT: 25)
-    audio_stack:int=4              # AV-HuBERT `stack_order_audio`: 4 audio frames per video frame (its 100/s filterbanks; our mels are resampled to 100/s)
+    audio_stack:int=4              # AV-HuBERT `stack_order_audio`: 4 audio frames per video frame (its 100/s
+                                   # filterbanks; our mels are resampled to 100/s)
     img_size:int=48                # mouth crops of the GRID cache (ours; AV-HuBERT: 88 px)
     in_channels:int=1              # gray (AV-HuBERT and ours)
     # --- video front end: a 3D-conv stem, then 2D convs per frame ---
     stem_channels:int=64           # AV-HuBERT ResNet-18 stem: Conv3d(1, 64, (5, 7, 7), stride (1, 2, 2)) + max pool
     stem_kernel:tuple=(5, 7, 7)    # AV-HuBERT; (time, height, width)
-    trunk_channels:tuple=(64, 128, 256, 512)  # AV-HuBERT's ResNet-18 widths; ours: one stride-2 conv-BN-ReLU per width instead of two residual blocks
+    trunk_channels:tuple=(64, 128, 256, 512)  # AV-HuBERT's ResNet-18 widths; ours: one stride-2 conv-BN-ReLU per width
+                                              # instead of two residual blocks
     # --- fusion transformer ---
     d_model:int=768                # AV-HuBERT BASE
     n_layers:int=12                # AV-HuBERT BASE
     n_heads:int=12                 # AV-HuBERT BASE
     d_ff:int=3072                  # AV-HuBERT BASE
     dropout:float=0.1              # AV-HuBERT `dropout`
-    pos_kernel:int=15              # ours: conv positional embedding (wav2vec 2.0 / AV-HuBERT use 128 at 50/s), 0.6 s at 25/s
+    pos_kernel:int=15              # ours: conv positional embedding (wav2vec 2.0 / AV-HuBERT use 128 at 50/s), 0.6 s at
+                                   # 25/s
     pos_groups:int=16              # wav2vec 2.0 / AV-HuBERT `conv_pos_groups`
     # --- masking (pre-training) and modality dropout ---
     mask_prob_audio:float=0.8      # AV-HuBERT: fraction of frames that start a masked audio span
@@ -56,13 +60,15 @@ class AVSRConfig(Config):
     PRESETS: ClassVar[dict] = dict(
         small=dict(stem_channels=16, stem_kernel=(3, 5, 5), trunk_channels=(32, 64), d_model=192, n_layers=4, n_heads=4,
                    d_ff=768, pos_groups=8),                                     # ours: CPU, the shipped GRID s1 model
-        tiny=dict(stem_channels=4, stem_kernel=(3, 3, 3), trunk_channels=(8,), d_model=32, n_layers=1, n_heads=2, d_ff=64,
+        tiny=dict(stem_channels=4, stem_kernel=(3, 3, 3), trunk_channels=(8,), d_model=32, n_layers=1, n_heads=2,
+                  d_ff=64,
                   pos_kernel=5, pos_groups=4, dropout=0.0, n_clusters=16))     # ours: tests, milliseconds
 
     def __post_init__(self):
         super().__post_init__()
         if self.d_model % self.n_heads or self.d_model % self.pos_groups:
-            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads} and pos_groups={self.pos_groups}")
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads} and "
+                             f"pos_groups={self.pos_groups}")
         if self.img_size < 8: raise ValueError(f"img_size={self.img_size} is too small: the stem alone divides it by 4")
         probs = dict(dropout=self.dropout, modality_dropout=self.modality_dropout, audio_dropout=self.audio_dropout,
                      mask_prob_audio=self.mask_prob_audio, mask_prob_video=self.mask_prob_video)
@@ -86,13 +92,17 @@ class AudioFrontEnd(nn.Module):
         mu = (mel * m).sum(-1, keepdim=True) / n
         sd = (((mel - mu) * m) ** 2).sum(-1, keepdim=True).div(n).sqrt() + 1e-5
         x = (mel - mu) / sd * m
-        # linear resampling at exactly `stack` frames per video frame, clamped to each utterance (padding never leaks in)
-        pos = ((torch.arange(self.stack * T, device=mel.device) + 0.5) * self.ratio - 0.5).clamp(min=0)   # (4T,) mel frames
+        # linear resampling at exactly `stack` frames per video frame, clamped to each utterance (padding never leaks
+        # in)
+        # (4T,) mel frames
+        pos = ((torch.arange(self.stack * T, device=mel.device) + 0.5) * self.ratio - 0.5).clamp(min=0)
         last = (mel_lens.to(mel.device).clamp(1, mel.shape[-1]) - 1)[:, None]                           # (B, 1)
-        i0 = pos.floor().long()[None].expand(len(x), -1).minimum(last); i1 = (i0 + 1).minimum(last)
+        i0 = pos.floor().long()[None].expand(len(x), -1).minimum(last)
+        i1 = (i0 + 1).minimum(last)
         w = (pos[None] - i0).clamp(0, 1)[:, None]
         g = lambda i: x.gather(2, i[:, None].expand(-1, x.shape[1], -1))
-        x = g(i0) * (1 - w) + g(i1) * w                                                                   # (B, n_mels, 4T)
+        # (B, n_mels, 4T)
+        x = g(i0) * (1 - w) + g(i1) * w
         B, C, _ = x.shape
         return self.proj(x.view(B, C, T, self.stack).permute(0, 2, 3, 1).flatten(2))   # (B, T, d_model)
 
@@ -102,11 +112,13 @@ class VideoFrontEnd(nn.Module):
     def __init__(self, cfg:AVSRConfig):
         super().__init__()
         k = cfg.stem_kernel
-        self.stem = nn.Sequential(nn.Conv3d(cfg.in_channels, cfg.stem_channels, k, stride=(1, 2, 2), padding=tuple(i // 2 for i in k), bias=False),
+        self.stem = nn.Sequential(nn.Conv3d(cfg.in_channels, cfg.stem_channels, k, stride=(1, 2, 2),
+                                            padding=tuple(i // 2 for i in k), bias=False),
                                   nn.BatchNorm3d(cfg.stem_channels), nn.ReLU(inplace=True), SpatialMaxPool(2))
         layers, c = [], cfg.stem_channels
         for o in cfg.trunk_channels:
-            layers += [nn.Conv2d(c, o, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]; c = o
+            layers += [nn.Conv2d(c, o, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]
+            c = o
         self.trunk, self.proj = nn.Sequential(*layers), nn.Linear(c, cfg.d_model)
 
     def forward(self, video:torch.Tensor, lens:torch.Tensor) -> torch.Tensor:
@@ -123,10 +135,12 @@ def span_mask(lens:torch.Tensor, # (B,) valid frames per utterance
               generator:torch.Generator|None=None) -> torch.Tensor:
     "Boolean `(B, T)` mask of random spans inside each utterance's valid frames (see above); never masks padding."
     n = lens.cpu().float()
-    k = torch.floor(prob * n / span + torch.rand(len(n), generator=generator)).long().clamp(min=0)     # spans per utterance
+    # spans per utterance
+    k = torch.floor(prob * n / span + torch.rand(len(n), generator=generator)).long().clamp(min=0)
     K = max(int(k.max()), 1)
     start = (torch.rand(len(n), K, generator=generator) * (n[:, None] - span + 1).clamp(min=1)).long()  # (B, K)
-    start = torch.where(torch.arange(K)[None] < k[:, None], start, torch.full_like(start, T + span))   # unused spans fall outside
+    # unused spans fall outside
+    start = torch.where(torch.arange(K)[None] < k[:, None], start, torch.full_like(start, T + span))
     t = torch.arange(T)[None, None]
     m = ((t >= start[..., None]) & (t < start[..., None] + span)).any(1)
     return (m & lengths_to_mask(lens.cpu(), T)).to(lens.device)
@@ -135,7 +149,8 @@ def span_mask(lens:torch.Tensor, # (B,) valid frames per utterance
 MODALITIES = dict(av=(True, True), audio=(True, False), video=(False, True))  # name -> (audio kept, video kept)
 
 def modality_keep(B:int, p:float, p_audio:float, generator:torch.Generator|None=None) -> torch.Tensor:
-    "Boolean `(B, 2)` (audio kept, video kept) per utterance: one stream dropped with probability `p`, the audio with `p_audio` of that."
+    """Boolean `(B, 2)` (audio kept, video kept) per utterance: one stream dropped with probability `p`, the audio with
+    `p_audio` of that."""
     drop, audio = torch.rand(B, generator=generator) < p, torch.rand(B, generator=generator) < p_audio
     return torch.stack([~(drop & audio), ~(drop & ~audio)], 1)
 
@@ -150,19 +165,24 @@ class AVSR(nn.Module):
         self.audio, self.video = AudioFrontEnd(cfg), VideoFrontEnd(cfg)
         self.mask_emb = nn.Parameter(torch.empty(2, d).uniform_())     # audio, video; AV-HuBERT: uniform init
         self.norm, self.proj, self.drop = nn.LayerNorm(2 * d), nn.Linear(2 * d, d), nn.Dropout(cfg.dropout)
-        self.pos = nn.Sequential(nn.Conv1d(d, d, cfg.pos_kernel, padding=cfg.pos_kernel // 2, groups=cfg.pos_groups), nn.GELU())
-        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.d_ff, cfg.dropout, activation='gelu', batch_first=True, norm_first=True)
+        self.pos = nn.Sequential(nn.Conv1d(d, d, cfg.pos_kernel, padding=cfg.pos_kernel // 2, groups=cfg.pos_groups),
+                                 nn.GELU())
+        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.d_ff, cfg.dropout, activation='gelu', batch_first=True,
+                                           norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
         self.out_norm = nn.LayerNorm(d)
         self.ctc_head, self.cluster_head = nn.Linear(d, cfg.n_classes), nn.Linear(d, cfg.n_clusters)
         self.modality = 'av'                                            # the streams used in eval mode
-        self.prep = PrepConfig.preset('mouth48')                        # crop settings of the training data (checkpoints keep them)
+        # crop settings of the training data (checkpoints keep them)
+        self.prep = PrepConfig.preset('mouth48')
 
 # %% ../nbs/08c_avsr.ipynb #116e71ac
 @patch
 def keep_mask(self:AVSR, B:int, modality:str|None=None, device=None) -> torch.Tensor:
-    "`(B, 2)` streams used: `modality_keep` in training (without `modality`), else `MODALITIES[modality or self.modality]`."
-    if modality is None and self.training: return modality_keep(B, self.cfg.modality_dropout, self.cfg.audio_dropout).to(device)
+    """`(B, 2)` streams used: `modality_keep` in training (without `modality`), else `MODALITIES[modality or
+    self.modality]`."""
+    if modality is None and self.training:
+        return modality_keep(B, self.cfg.modality_dropout, self.cfg.audio_dropout).to(device)
     m = modality or self.modality
     if m not in MODALITIES: raise ValueError(f"modality must be one of {list(MODALITIES)}, not {m!r}")
     return torch.tensor(MODALITIES[m], device=device).expand(B, 2)
@@ -170,17 +190,20 @@ def keep_mask(self:AVSR, B:int, modality:str|None=None, device=None) -> torch.Te
 @patch
 def encode(self:AVSR, mel, video, lens, keep:torch.Tensor|None=None, # (B, 2) streams used; default `keep_mask()`
            spans:tuple|None=None) -> torch.Tensor: # (audio (B, T), video (B, T)) span masks, pre-training only
-    "Fused representation `(B, T, d_model)` (see above). A missing input (None) is an unused stream; both missing: `ValueError`."
+    """Fused representation `(B, T, d_model)` (see above). A missing input (None) is an unused stream; both missing:
+    `ValueError`."""
     if mel is None and video is None: raise ValueError("AVSR needs audio, video or both")
     B, T, dev = len(lens), int(lens.max()), lens.device
     keep = self.keep_mask(B, device=dev) if keep is None else keep.to(dev)
     keep = keep & torch.tensor([mel is not None, video is not None], device=dev)
-    if not keep.any(1).all(): raise ValueError(f"an utterance uses neither stream (modality {self.modality!r} needs the missing input)")
+    if not keep.any(1).all():
+        raise ValueError(f"an utterance uses neither stream (modality {self.modality!r} needs the missing input)")
     z = torch.zeros(B, T, self.cfg.d_model, device=dev)
     fa = self.audio(mel, self.cfg.mel_frames(lens), T) if mel is not None else z
     fv = self.video(video, lens) if video is not None else z
     if spans is not None:
-        fa = torch.where(spans[0][..., None], self.mask_emb[0], fa); fv = torch.where(spans[1][..., None], self.mask_emb[1], fv)
+        fa = torch.where(spans[0][..., None], self.mask_emb[0], fa)
+        fv = torch.where(spans[1][..., None], self.mask_emb[1], fv)
     fa, fv = fa * keep[:, :1, None], fv * keep[:, 1:, None]           # a dropped stream enters as zeros
     valid = lengths_to_mask(lens, T)
     x = self.drop(self.proj(self.norm(torch.cat([fa, fv], -1)))) * valid[..., None]
@@ -189,15 +212,18 @@ def encode(self:AVSR, mel, video, lens, keep:torch.Tensor|None=None, # (B, 2) st
 
 @patch
 def forward(self:AVSR, mel, video, lens, modality:str|None=None) -> tuple[torch.Tensor, torch.Tensor]:
-    "CTC log-probabilities `(B, T, n_classes)` (float32) and lengths `(B,)`; `modality` overrides `self.modality` (and modality dropout)."
+    """CTC log-probabilities `(B, T, n_classes)` (float32) and lengths `(B,)`; `modality` overrides `self.modality` (and
+    modality dropout)."""
     x = self.encode(mel, video, lens, None if modality is None else self.keep_mask(len(lens), modality, lens.device))
     return F.log_softmax(self.ctc_head(x).float(), -1), lens
 
 # %% ../nbs/08c_avsr.ipynb #014ed15e
 def save_avsr(model:AVSR, path:str|Path, precision:str='float16', # 'float16' halves the file
-              prep:PrepConfig|None=None, **extra) -> Path: # crop settings of the training data (default `model.prep`); more entries
+              prep:PrepConfig|None=None, **extra) -> Path: # crop settings of the training data (default `model.prep`);
+                                                           # more entries
     "Write `model` (config, weights, `prep`) with `save_checkpoint` (kind 'avsr'); returns the path."
-    return save_checkpoint(path, 'avsr', model.cfg.to_dict(), model.state_dict(), precision, prep=(prep or model.prep).to_dict(), **extra)
+    return save_checkpoint(path, 'avsr', model.cfg.to_dict(), model.state_dict(), precision,
+                           prep=(prep or model.prep).to_dict(), **extra)
 
 def load_avsr(path:str|Path, map_location='cpu') -> AVSR:
     "An `AVSR` in eval mode (float32) with `.prep` from a `save_avsr` file. Raises `CheckpointError` naming the file."
@@ -207,7 +233,8 @@ def load_avsr(path:str|Path, map_location='cpu') -> AVSR:
         m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
         if ck.get('prep'): m.prep = PrepConfig.from_dict(ck['prep'])
     except (ValueError, TypeError, RuntimeError, KeyError) as e:
-        raise CheckpointError(f"'{path}': config or weights do not fit an AVSR model ({str(e).splitlines()[0][:300]})") from None
+        raise CheckpointError(f"'{path}': config or weights do not fit an AVSR model "
+                              f"({str(e).splitlines()[0][:300]})") from None
     return m.eval()
 
 # %% ../nbs/08c_avsr.ipynb #0e4da345
@@ -222,12 +249,15 @@ def _no_audio(e:Exception, modality:str) -> RecognitionError:
     return RecognitionError(f"{why}: --modality {modality} needs it (--modality video reads the lips only)")
 
 def _inputs(path:Path, model:AVSR, modality:str, landmarker=None, crops=None) -> tuple:
-    "`(mel (1, n_mels, T_mel) or None, video (1, C, T, H, W) or None, lens (1,))` of one file for `modality`; `crops` made elsewhere with `model.prep`, or None."
+    """`(mel (1, n_mels, T_mel) or None, video (1, C, T, H, W) or None, lens (1,))` of one file for `modality`; `crops`
+    made elsewhere with `model.prep`, or None."""
     from lipsound2.audio import AUDIO_EXTS, NoAudioError, load_audio, mel_spectrogram, check_audio
     from lipsound2.video import preprocess_utterance, crops_to_video, utterance_mel
     c, prep = model.cfg, getattr(model, 'prep', PrepConfig.preset('mouth48'))
     is_audio = path.suffix.lower() in AUDIO_EXTS
-    if is_audio and modality != 'audio': raise RecognitionError(f"'{path}' is an audio file: it has no video for --modality {modality}; use --modality audio")
+    if is_audio and modality != 'audio':
+        raise RecognitionError(f"'{path}' is an audio file: it has no video for --modality {modality}; use --modality "
+                               "audio")
     if modality == 'audio':  # an audio file, or a video's track: no face needed
         try: wav = load_audio(path, c.mel.sample_rate)
         except NoAudioError as e: raise _no_audio(e, modality) from None
@@ -236,7 +266,8 @@ def _inputs(path:Path, model:AVSR, modality:str, landmarker=None, crops=None) ->
         n = max(1, round(mel.shape[-1] * c.fps / c.mel.frames_per_second))
         return mel[None, :, :int(c.mel_frames(n))], None, torch.tensor([n])
     try:
-        if crops is None: r = preprocess_utterance(path, cfg=prep, landmarker=landmarker, need_audio=modality != 'video')
+        if crops is None:
+            r = preprocess_utterance(path, cfg=prep, landmarker=landmarker, need_audio=modality != 'video')
         else: r = dict(crops=crops, mel=utterance_mel(path, len(crops), prep) if modality != 'video' else None)
     except NoAudioError as e: raise _no_audio(e, modality) from None
     video = crops_to_video(r['crops'], c.img_size, c.in_channels == 1)[None]
@@ -248,11 +279,14 @@ def recognize(path:str|Path, # a video (with or without audio) or an audio file
               model:AVSR, modality:str='av', # 'av', 'audio' or 'video'
               decoder:str='grammar', # 'greedy', 'beam' or 'grammar' (`lipsound2.ctc.DECODERS`)
               landmarker=None, # a `lipsound2.video.FaceLandmarker` to reuse
-              crops:np.ndarray|None=None) -> str: # `(T, S, S, 3)` face crops of `path` made with `model.prep` (`video.CropsProcess`); None: made here
-    "Text of one file. Raises `RecognitionError`, `PreprocessingError` (`NoAudioError`, `VideoError`, ...) naming the file, `ValueError` for a bad name."
+              crops:np.ndarray|None=None) -> str: # `(T, S, S, 3)` face crops of `path` made with `model.prep`
+                                                  # (`video.CropsProcess`); None: made here
+    """Text of one file. Raises `RecognitionError`, `PreprocessingError` (`NoAudioError`, `VideoError`, ...) naming the
+    file, `ValueError` for a bad name."""
     if modality not in MODALITIES: raise ValueError(f"modality must be one of {list(MODALITIES)}, not {modality!r}")
     if decoder not in DECODERS: raise ValueError(f"decoder must be one of {list(DECODERS)}, not {decoder!r}")
     mel, video, lens = _inputs(Path(path), model.eval(), modality, landmarker, crops)
     dev = next(model.parameters()).device
-    lp, _ = model(None if mel is None else mel.to(dev), None if video is None else video.to(dev), lens.to(dev), modality)
+    lp, _ = model(None if mel is None else mel.to(dev), None if video is None else video.to(dev), lens.to(dev),
+                  modality)
     return DECODERS[decoder](lp[0].cpu())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08d_avsr_training.ipynb #9671863c
 from __future__ import annotations
-import json, math, time
+import math
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -17,19 +17,19 @@ from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.training import GradientClip
-from fastai.callback.schedule import fit_one_cycle
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches `Learner.fit_one_cycle`)
 from fastai.metrics import AvgMetric
 from fastai.optimizer import Adam
 from fastprogress.fastprogress import progress_bar
 from .config import MelConfig, PrepConfig
-from .core import read_checkpoint, atomic_path
+from .core import read_checkpoint
 from .ctc import text_to_ids, normalize_text, DECODERS, wer_cer
 from .data import load_cached
 from .video import crops_to_video
-from .audio import load_audio, audio_to_mel, mel_spectrogram
-from .jasper import CTCLossFlat, GreedyWER
+from .audio import audio_to_mel, mel_spectrogram
+from .jasper_training import CTCLossFlat, GreedyWER
 from .training import LipSound2Checkpoint, TimeBudget
-from .avsr import AVSR, AVSRConfig, span_mask, modality_keep, MODALITIES
+from .avsr import AVSR, AVSRConfig, span_mask, modality_keep
 
 # %% auto #0
 __all__ = ['masked_acc', 'clip_item', 'load_clips', 'collate_av', 'av_dls', 'mfcc_frames', 'ClusterTargets', 'MaskedPredictor',
@@ -44,7 +44,8 @@ def clip_item(crops:np.ndarray, # (T, S, S, 3) uint8 crops
     return dict(video=v, mel=torch.as_tensor(mel).half(), text=text, utt_id=utt_id)
 
 def load_clips(cache_dir:str|Path, ids:list[str], cfg:AVSRConfig, progress:bool=True) -> list[dict]:
-    "`clip_item`s of cached utterances `ids` (transcripts from the cache). Raises `CacheError` naming a missing or damaged file."
+    """`clip_item`s of cached utterances `ids` (transcripts from the cache). Raises `CacheError` naming a missing or
+    damaged file."""
     out = []
     for u in progress_bar(ids, display=progress, leave=False):
         it = load_cached(cache_dir, u)
@@ -55,12 +56,14 @@ def load_clips(cache_dir:str|Path, ids:list[str], cfg:AVSRConfig, progress:bool=
 def collate_av(items:list[dict], target:str='text', # 'text' (CTC) or 'clusters' (item['clusters'] (T,))
                mel_pad:float=MelConfig().log_floor) -> tuple:
     "`(mel, video, lens, *targets)` from `clip_item`s (see above)."
-    lens = torch.tensor([len(it['video']) for it in items]); T = int(lens.max())
+    lens = torch.tensor([len(it['video']) for it in items])
+    T = int(lens.max())
     ml = [it['mel'].shape[1] for it in items]
     mel = torch.full((len(items), items[0]['mel'].shape[0], max(ml)), mel_pad)
     video = torch.zeros(len(items), 1, T, *items[0]['video'].shape[1:])
     for i, it in enumerate(items):
-        mel[i, :, :ml[i]] = it['mel'].float(); video[i, 0, :lens[i]] = it['video'].float() / 255
+        mel[i, :, :ml[i]] = it['mel'].float()
+        video[i, 0, :lens[i]] = it['video'].float() / 255
     if target == 'clusters':
         y = torch.full((len(items), T), -100, dtype=torch.long)
         for i, it in enumerate(items): y[i, :lens[i]] = it['clusters']
@@ -71,8 +74,10 @@ def collate_av(items:list[dict], target:str='text', # 'text' (CTC) or 'clusters'
     return mel, video, lens, y, torch.tensor([len(t) for t in ids])
 
 def av_dls(train:list[dict], valid:list[dict], bs:int=16, target:str='text', device='cpu') -> DataLoaders:
-    "fastai `DataLoaders` over in-memory clips (shuffled training batches, the last partial one dropped when there are several); n_inp=3."
-    dl = lambda items, shuffle: DataLoader(items, bs=min(bs, len(items)), shuffle=shuffle, drop_last=shuffle and len(items) > bs,
+    """fastai `DataLoaders` over in-memory clips (shuffled training batches, the last partial one dropped when there are
+    several); n_inp=3."""
+    dl = lambda items, shuffle: DataLoader(items, bs=min(bs, len(items)), shuffle=shuffle,
+                                           drop_last=shuffle and len(items) > bs,
                                            create_batch=partial(collate_av, target=target))
     dls = DataLoaders(dl(train, True), dl(valid, False), device=device)
     dls.n_inp = 3
@@ -85,19 +90,22 @@ def mfcc_frames(mel:torch.Tensor, # (n_mels, T_mel) log-mel of one clip
     "MFCCs with deltas and delta-deltas `(T, 3 * n_mfcc)` at the video rate, from a log-mel (see above)."
     dct = torchaudio.functional.create_dct(n_mfcc, mel.shape[0], 'ortho')               # (n_mels, n_mfcc)
     c = (mel.float().T @ dct).T                                                         # (n_mfcc, T_mel)
-    d1 = torchaudio.functional.compute_deltas(c); d2 = torchaudio.functional.compute_deltas(d1)
+    d1 = torchaudio.functional.compute_deltas(c)
+    d2 = torchaudio.functional.compute_deltas(d1)
     x = torch.cat([c, d1, d2])[None]                                                    # (1, 39, T_mel)
     return F.interpolate(x, size=T, mode='linear', align_corners=False)[0].T            # (T, 39)
 
 class ClusterTargets:
-    "k-means over standardised frame features (`MiniBatchKMeans`); `fit(feats)` then `__call__(feats (T, D))` -> ids `(T,)`."
+    """k-means over standardised frame features (`MiniBatchKMeans`); `fit(feats)` then `__call__(feats (T, D))` -> ids
+    `(T,)`."""
     def __init__(self, n_clusters:int=100, seed:int=0):
         from sklearn.cluster import MiniBatchKMeans
         self.km = MiniBatchKMeans(n_clusters, random_state=seed, batch_size=10000, n_init=3, max_iter=100)
     def fit(self, feats:list[torch.Tensor]):
         x = torch.cat(feats).numpy()
         self.mu, self.sd = x.mean(0), x.std(0) + 1e-5
-        self.km.fit((x - self.mu) / self.sd); return self
+        self.km.fit((x - self.mu) / self.sd)
+        return self
     def __call__(self, f:torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(self.km.predict(((f.numpy() - self.mu) / self.sd).astype(np.float32))).long()
 
@@ -106,7 +114,8 @@ class MaskedPredictor(nn.Module):
     "Pre-training wrapper: `forward(mel, video, lens)` -> `(cluster logits (B, T, n_clusters), masked frames (B, T))`."
     kind = 'avsr'
     def __init__(self, avsr:AVSR, seed:int=0):
-        super().__init__(); self.avsr, self.seed = avsr, seed
+        super().__init__()
+        self.avsr, self.seed = avsr, seed
     cfg = property(lambda self: self.avsr.cfg)
     prep = property(lambda self: getattr(self.avsr, 'prep', None))
     def state_dict(self, *a, **kw): return self.avsr.state_dict(*a, **kw)        # checkpoints hold the AVSR alone
@@ -115,7 +124,8 @@ class MaskedPredictor(nn.Module):
     def forward(self, mel, video, lens):
         c, T = self.cfg, int(lens.max())
         g = None if self.training else torch.Generator().manual_seed(self.seed)
-        spans = (span_mask(lens, T, c.mask_prob_audio, c.mask_len_audio, g), span_mask(lens, T, c.mask_prob_video, c.mask_len_video, g))
+        spans = (span_mask(lens, T, c.mask_prob_audio, c.mask_len_audio, g),
+                 span_mask(lens, T, c.mask_prob_video, c.mask_len_video, g))
         keep = None
         if not self.training:  # the same modality dropout as in training, but seeded
             keep = modality_keep(len(lens), c.modality_dropout, c.audio_dropout, g).to(lens.device)
@@ -132,27 +142,32 @@ def _masked_acc(pred, y):
     logits, masked = pred
     ok = masked & (y >= 0)
     return (logits.argmax(-1) == y)[ok].float().mean()
-masked_acc = AvgMetric(_masked_acc); masked_acc.func.__name__ = 'masked_acc'
+masked_acc = AvgMetric(_masked_acc)
+masked_acc.func.__name__ = 'masked_acc'
 
 # %% ../nbs/08d_avsr_training.ipynb #e37efcee
-def mix_mel(mel:torch.Tensor, noise:torch.Tensor, snr_db:torch.Tensor, floor:float=MelConfig().log_floor) -> torch.Tensor:
+def mix_mel(mel:torch.Tensor, noise:torch.Tensor, snr_db:torch.Tensor,
+            floor:float=MelConfig().log_floor) -> torch.Tensor:
     "Log-mels `(B, n_mels, T)` of clean + noise at `snr_db` `(B,)`, by adding mel powers (see above)."
     pc, pn = (2 * mel).exp(), (2 * noise).exp()
     g = pc.mean((1, 2)) / (pn.mean((1, 2)) * 10 ** (snr_db / 10))
     return (0.5 * (pc + g[:, None, None] * pn).log()).clamp(min=floor)
 
 class MelNoise(Callback):
-    "In training, mix white or babble noise (`mix_mel`) into the mel of a fraction `p` of the clips, at an SNR drawn from `snr`."
+    """In training, mix white or babble noise (`mix_mel`) into the mel of a fraction `p` of the clips, at an SNR drawn
+    from `snr`."""
     order = -4
     def __init__(self, p:float=0.5, snr:tuple=(-5., 20.), n_babble:int=4, mel:MelConfig=MelConfig()):
         self.p, self.snr, self.n_babble = p, snr, n_babble
-        self.white = mel_spectrogram(torch.randn(mel.sample_rate * 20, generator=torch.Generator().manual_seed(0)) * 0.1, mel)
+        self.white = mel_spectrogram(torch.randn(mel.sample_rate * 20,
+                                                 generator=torch.Generator().manual_seed(0)) * 0.1, mel)
     def before_batch(self):
         if not self.training or not self.p: return
         mel, video, lens = self.xb
         B, _, Tm = mel.shape
         if B < 2: return
-        babble = torch.stack([mel.roll(k, 0) for k in range(1, min(self.n_babble, B - 1) + 1)]).mul(2).exp().sum(0).log().mul(0.5)
+        babble = torch.stack([mel.roll(k, 0)
+                              for k in range(1, min(self.n_babble, B - 1) + 1)]).mul(2).exp().sum(0).log().mul(0.5)
         s = int(torch.randint(0, self.white.shape[1] - Tm, ()))
         white = self.white[None, :, s:s + Tm].to(mel.device).expand(B, -1, -1)
         noise = torch.where((torch.rand(B, device=mel.device) < 0.5)[:, None, None], white, babble)
@@ -167,20 +182,25 @@ def avsr_learner(dls, model:nn.Module, task:str='ctc', # 'ctc' (an `AVSR`) or 'c
                  noise:float=0., # fraction of training clips with mel-domain noise (`MelNoise`), CTC only
                  extra:dict|None=None, cbs:list|None=None, **kw) -> Learner:
     "A fastai `Learner` for pre-training or CTC fine-tuning (see above)."
-    cb = [GradientClip(10.)] + ([TimeBudget(minutes)] if minutes else []) + ([MelNoise(noise)] if noise and task == 'ctc' else [])
+    cb = [GradientClip(10.)] + ([TimeBudget(minutes)] if minutes else []) + ([MelNoise(noise)] if noise
+        and task == 'ctc' else [])
     if out_dir is not None: cb.append(LipSound2Checkpoint(out_dir, extra=extra))
     loss, metrics = (CTCLossFlat(), [GreedyWER(), GreedyWER(cer=True)]) if task == 'ctc' else (masked_ce, [masked_acc])
     return Learner(dls, model, loss_func=loss, opt_func=partial(Adam, mom=0.9, sqr_mom=0.98, eps=1e-6), wd=0.01,
                    metrics=metrics, cbs=cb + list(cbs or []), **kw)
 
-def fit_avsr(learn:Learner, epochs:int, lr:float, out_dir:str|Path|None=None, resume:bool=False, quiet:bool=False) -> Learner:
-    "One-cycle training for `epochs`, resumed from `out_dir/last.pt` with `resume`. Raises `ValueError` when a finished run would be overwritten."
+def fit_avsr(learn:Learner, epochs:int, lr:float, out_dir:str|Path|None=None, resume:bool=False,
+             quiet:bool=False) -> Learner:
+    """One-cycle training for `epochs`, resumed from `out_dir/last.pt` with `resume`. Raises `ValueError` when a
+    finished run would be overwritten."""
     start = 0
     if out_dir is not None and (Path(out_dir)/'last.pt').exists():
-        if not resume: raise ValueError(f"'{out_dir}' already holds a run (last.pt): resume it, or train into another folder")
+        if not resume:
+            raise ValueError(f"'{out_dir}' already holds a run (last.pt): resume it, or train into another folder")
         ck = read_checkpoint(Path(out_dir)/'last.pt', 'avsr')
         learn.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
-        learn.create_opt(); learn.opt.load_state_dict(ck['opt'])
+        learn.create_opt()
+        learn.opt.load_state_dict(ck['opt'])
         start = ck['epoch'] + 1
         for c in learn.cbs:
             if isinstance(c, LipSound2Checkpoint): c.best = ck.get('best_score', math.inf)
@@ -192,7 +212,8 @@ def fit_avsr(learn:Learner, epochs:int, lr:float, out_dir:str|Path|None=None, re
 
 # %% ../nbs/08d_avsr_training.ipynb #397f5fbf
 def add_noise(wav:torch.Tensor, noise:torch.Tensor, snr_db:float) -> torch.Tensor:
-    "`wav + a * noise` `(samples,)` with `a` such that the power ratio is `snr_db`; the noise is tiled or cut to length."
+    """`wav + a * noise` `(samples,)` with `a` such that the power ratio is `snr_db`; the noise is tiled or cut to
+    length."""
     noise = noise.repeat(math.ceil(len(wav) / len(noise)))[:len(wav)]
     a = (wav.pow(2).mean() / (noise.pow(2).mean() * 10 ** (snr_db / 10))).sqrt()
     return wav + a * noise
@@ -206,24 +227,30 @@ def babble(wavs:list[torch.Tensor], n:int=30, seed:int=0) -> torch.Tensor:
 
 # %% ../nbs/08d_avsr_training.ipynb #124e34e2
 @torch.no_grad()
-def evaluate_avsr(model:AVSR, clips:list[dict], # `clip_item`s with `text`, and `wav` `(samples,)` at the mel rate for noisy conditions
-                  conditions:list=(('clean', None),), # (noise name, SNR dB) pairs; noise name 'clean', 'white' or 'babble'
+def evaluate_avsr(model:AVSR, clips:list[dict], # `clip_item`s with `text`, and `wav` `(samples,)` at the mel rate for
+                                                # noisy conditions
+                  conditions:list=(('clean', None),), # (noise name, SNR dB) pairs; noise name 'clean', 'white' or
+                                                      # 'babble'
                   noises:dict|None=None, # noise name -> waveform `(samples,)`
                   modalities=('audio', 'video', 'av'), decoders=('greedy', 'grammar'), bs:int=16,
                   prep:PrepConfig=PrepConfig.preset('mouth48'), progress:bool=True) -> list[dict]:
     "Rows `dict(modality, noise, snr_db, decoder, wer, cer, n)` (WER, CER as fractions) on `clips` (see above)."
-    model.eval(); refs = [normalize_text(c['text']) for c in clips]; rows, video_rows = [], {}
+    model.eval()
+    refs = [normalize_text(c['text']) for c in clips]
+    rows, video_rows = [], {}
     for noise, snr in progress_bar(list(conditions), display=progress, leave=False):
         items = clips
         if noise != 'clean':
             g = torch.Generator().manual_seed(0)
             def noisy_mel(c):
-                nz = noises[noise]; s = int(torch.randint(0, max(1, len(nz) - len(c['wav'])), (), generator=g))
+                nz = noises[noise]
+                s = int(torch.randint(0, max(1, len(nz) - len(c['wav'])), (), generator=g))
                 return audio_to_mel(add_noise(c['wav'], nz[s:], snr), len(c['video']), prep).half()
             items = [{**c, 'mel': noisy_mel(c)} for c in clips]
         for mod in modalities:
             if mod == 'video' and video_rows:
-                rows += [{**r, 'noise': noise, 'snr_db': snr} for r in video_rows.values()]; continue
+                rows += [{**r, 'noise': noise, 'snr_db': snr} for r in video_rows.values()]
+                continue
             lps = []
             for i in range(0, len(items), bs):
                 mel, video, lens, _, _ = collate_av(items[i:i + bs])

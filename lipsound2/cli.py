@@ -19,7 +19,9 @@ def _writable_dir(p:Path, what:str='output folder') -> Path:
     "Create `p` if needed and check it is writable; exit with a clear message otherwise."
     try:
         p.mkdir(parents=True, exist_ok=True)
-        probe = p/f'.write-test-{os.getpid()}'; probe.write_bytes(b''); probe.unlink()
+        probe = p/f'.write-test-{os.getpid()}'
+        probe.write_bytes(b'')
+        probe.unlink()
     except OSError as e: sys.exit(f"lipsound2: cannot write to {what} '{p}': {e.strerror or e}")
     return p
 
@@ -33,7 +35,8 @@ def _files(inp:Path, exts:tuple) -> list[Path]:
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130  # the table above
 
 def _report(failed:int, total:int) -> int:
-    "Exit status of a batch (`EXIT_OK`, `EXIT_PARTIAL` when some items failed, `EXIT_ERROR` when all did), with a summary line when any failed."
+    """Exit status of a batch (`EXIT_OK`, `EXIT_PARTIAL` when some items failed, `EXIT_ERROR` when all did), with a
+    summary line when any failed."""
     if failed: print(f"lipsound2: {failed} of {total} failed (see above)", file=sys.stderr)
     return EXIT_OK if not failed else EXIT_ERROR if failed == total else EXIT_PARTIAL
 
@@ -46,7 +49,8 @@ def _progress(items:list, quiet:bool=False, name=str):
     for i, it in enumerate(items):
         if show:
             left = int((time.perf_counter() - t0)/i*(len(items) - i)) if i else None
-            print(f"lipsound2: [{i+1}/{len(items)}] {name(it)}" + ('' if left is None else f", about {left//60}:{left%60:02d} left"),
+            print(f"lipsound2: [{i+1}/{len(items)}] {name(it)}" + ('' if left is None
+                                                                   else f", about {left//60}:{left%60:02d} left"),
                   file=sys.stderr, flush=True)
         yield it
 
@@ -57,12 +61,15 @@ def _keep(out:Path, force:bool, inputs:list=(), what:str='output') -> Path:
     if out.is_dir(): sys.exit(f"lipsound2: '{out}' is a folder: give a file name for the {what}")
     if not out.exists() or force: return out
     same = next((i for i in inputs if Path(i).exists() and out.samefile(i)), None)
-    if same is not None: sys.exit(f"lipsound2: '{out}' is the input '{same}': writing it would destroy it; give another {what} (or --force)")
+    if same is not None:
+        sys.exit(f"lipsound2: '{out}' is the input '{same}': writing it would destroy it; give another {what} (or "
+                 "--force)")
     sys.exit(f"lipsound2: '{out}' exists: give another {what} name, or --force to overwrite it")
 
 @contextlib.contextmanager
 def _tidy(p:Path):
-    "On an error (or exit) inside, remove the folders of `p` (it and its parents) that did not exist before and are left empty."
+    """On an error (or exit) inside, remove the folders of `p` (it and its parents) that did not exist before and are
+    left empty."""
     new = [q for q in (p, *p.parents) if not q.exists()]
     try: yield p
     except BaseException:
@@ -72,12 +79,14 @@ def _tidy(p:Path):
         raise
 
 def _tsv(path) -> str:
-    "A file name for a `PATH<TAB>TEXT` line: backslash, tab, newline and carriage return escaped (`\\\\`, `\\t`, `\\n`, `\\r`)."
+    ("A file name for a `PATH<TAB>TEXT` line: backslash, tab, newline and carriage return escaped (`\\\\`, `\\t`, "
+     "`\\n`, `\\r`).")
     return str(path).replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n').replace('\r', '\\r')
 
 
 # %% ../nbs/10_cli.ipynb #650ddf2f
-LONG_INPUT_SECONDS, HEARTBEAT_SECONDS = 60.0, 30.0  # a single input longer than this (of media) gets a line on stderr every HEARTBEAT_SECONDS
+LONG_INPUT_SECONDS, HEARTBEAT_SECONDS = 60.0, 30.0  # a single input longer than this (of media) gets a line on stderr
+                                                    # every HEARTBEAT_SECONDS
 
 def _media_seconds(path) -> float|None:
     "The duration in seconds of an audio or video file as its container states it (PyAV), or None."
@@ -92,16 +101,23 @@ def _heartbeat(files:list, quiet:bool=False):
     line on stderr at the start and one every `HEARTBEAT_SECONDS` until the work is done, so that a long video does
     not look like a hang (a batch of several gets `_progress`'s lines instead)."""
     secs = _media_seconds(files[0]) if len(files) == 1 and not quiet else None
-    if not secs or secs <= LONG_INPUT_SECONDS: yield; return
+    if not secs or secs <= LONG_INPUT_SECONDS:
+        yield
+        return
     import threading, time
     done, t0, mmss = threading.Event(), time.perf_counter(), lambda s: f"{round(s)//60}:{round(s)%60:02d}"
-    print(f"lipsound2: '{files[0]}' lasts {mmss(secs)}: a line every {HEARTBEAT_SECONDS:g} s until it is done", file=sys.stderr, flush=True)
+    print(f"lipsound2: '{files[0]}' lasts {mmss(secs)}: a line every {HEARTBEAT_SECONDS:g} s until it is done",
+          file=sys.stderr, flush=True)
     def beat():
         while not done.wait(HEARTBEAT_SECONDS):
-            print(f"lipsound2: still on '{files[0]}', {mmss(time.perf_counter() - t0)} so far", file=sys.stderr, flush=True)
-    th = threading.Thread(target=beat, name='lipsound2-heartbeat', daemon=True); th.start()
+            print(f"lipsound2: still on '{files[0]}', {mmss(time.perf_counter() - t0)} so far", file=sys.stderr,
+                  flush=True)
+    th = threading.Thread(target=beat, name='lipsound2-heartbeat', daemon=True)
+    th.start()
     try: yield
-    finally: done.set(); th.join()
+    finally:
+        done.set()
+        th.join()
 
 
 # %% ../nbs/10_cli.ipynb #520c5ba7
@@ -109,7 +125,9 @@ def _part(s:str|None) -> tuple[int, int]:
     "'3/64' -> (3, 64): one task's share of the shards (`--part`); exits on a malformed value."
     if not s: return (0, 1)
     i, _, n = s.partition('/')
-    if not (i.isdigit() and n.isdigit() and int(i) < int(n)): sys.exit(f"lipsound2: --part {s!r}: expected I/N with 0 <= I < N, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
+    if not (i.isdigit() and n.isdigit() and int(i) < int(n)):
+        sys.exit(f"lipsound2: --part {s!r}: expected I/N with 0 <= I < N, e.g. "
+                 "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT")
     return int(i), int(n)
 
 def _prepare_shards(a, utts, cfg, client) -> int:
@@ -122,8 +140,10 @@ def _prepare_shards(a, utts, cfg, client) -> int:
     print(f"preparing {len(utts)} utterances from {a.corpus} into shards of {a.shard_size} in {out}")
     res = prepare_shards(utts, out, cfg, a.shard_size, n_workers=a.workers, client=client, part=part)
     fps = res['frames']/res['seconds'] if res['seconds'] and res['frames'] else 0
-    print(f"done {res['done']}, already in shards {res['skipped']}, failed {len(res['failed'])} in {res['seconds']:.1f} s ({fps:.0f} frames/s); "
-          + (f"{res['pending']} shards still to do by other tasks" if res['pending'] else f"index: {out/'shards.json'}"))
+    print(f"done {res['done']}, already in shards {res['skipped']}, failed {len(res['failed'])} in "
+          f"{res['seconds']:.1f} s ({fps:.0f} frames/s); "
+          + (f"{res['pending']} shards still to do by other tasks" if res['pending']
+             else f"index: {out/'shards.json'}"))
     for uid, msg in res['failed'].items(): print(f"  failed {uid}: {msg}", file=sys.stderr)
     return _report(len(res['failed']), res['done'] + res['skipped'] + len(res['failed']))
 
@@ -131,10 +151,12 @@ def _outside(out:str|Path, corpus:str|Path, what:str) -> None:
     "Exit when the folder `out` is the folder `corpus` or inside it: what is written there would mix with the corpus."
     o, c = Path(out).resolve(), Path(corpus).resolve()
     if o == c or c in o.parents:
-        sys.exit(f"lipsound2: the {what} '{out}' is {'the corpus folder' if o == c else 'inside the corpus folder'} '{corpus}': give a folder outside it")
+        sys.exit(f"lipsound2: the {what} '{out}' is {'the corpus folder' if o == c else 'inside the corpus folder'} "
+                 f"'{corpus}': give a folder outside it")
 
 def cmd_prepare(a) -> int:
-    "Cache face crops and mel spectrograms of every utterance under `a.corpus` in `a.cache` (or shards in `a.shards`); write a preview figure."
+    """Cache face crops and mel spectrograms of every utterance under `a.corpus` in `a.cache` (or shards in `a.shards`);
+    write a preview figure."""
     import warnings
     from lipsound2.config import PrepConfig
     from lipsound2.corpora import read_corpus
@@ -142,15 +164,18 @@ def cmd_prepare(a) -> int:
     from lipsound2.data import prepare, load_cached
     from lipsound2.distributed import dask_client
     from lipsound2.video import plot_utterance
-    if (a.cache is None) == (a.shards is None): sys.exit("lipsound2: prepare: give a CACHE folder or --shards DIR (one of them)")
-    if a.part and not a.shards: sys.exit("lipsound2: prepare: --part I/N shares the shards of --shards DIR among tasks; give --shards too")
+    if (a.cache is None) == (a.shards is None):
+        sys.exit("lipsound2: prepare: give a CACHE folder or --shards DIR (one of them)")
+    if a.part and not a.shards:
+        sys.exit("lipsound2: prepare: --part I/N shares the shards of --shards DIR among tasks; give --shards too")
     _outside(a.cache or a.shards, a.corpus, 'cache folder' if a.cache else 'shards folder')
     if a.figure not in (None, 'none'): _keep(Path(a.figure), a.force, what='--figure')
     utts = read_corpus(a.corpus, a.layout)
     if a.split: utts = apply_split(utts, a.split)
     if a.limit: utts = utts[:a.limit]
     if not utts: sys.exit(f"lipsound2: no videos found under '{a.corpus}'")
-    cfg = PrepConfig(crop_size=a.crop_size, region=a.region, **({} if a.landmark_every is None else dict(landmark_every=a.landmark_every)))
+    cfg = PrepConfig(crop_size=a.crop_size, region=a.region,
+                     **({} if a.landmark_every is None else dict(landmark_every=a.landmark_every)))
     with dask_client(a.scheduler, a.cluster) as client:
         if a.shards: return _prepare_shards(a, utts, cfg, client)
         cache = _writable_dir(Path(a.cache), 'cache folder')
@@ -164,11 +189,13 @@ def cmd_prepare(a) -> int:
     for uid, msg in res['failed'].items(): print(f"  failed {uid}: {msg}", file=sys.stderr)
     ok = [u for u in utts if u.utt_id not in res['failed']]
     if ok and a.figure != 'none':
-        import matplotlib; matplotlib.use('Agg')
+        import matplotlib
+        matplotlib.use('Agg')
         it = load_cached(cache, ok[0].utt_id)
         fig = plot_utterance(it['crops'], it['mel'], f"{ok[0].utt_id}: {ok[0].transcript or ''}")
         fig_path = Path(a.figure) if a.figure else cache/'preview.png'
-        fig.savefig(fig_path, dpi=90); print(f"figure: {fig_path}")
+        fig.savefig(fig_path, dpi=90)
+        print(f"figure: {fig_path}")
     return _report(len(res['failed']), len(utts))
 
 # %% ../nbs/10_cli.ipynb #d846479d
@@ -178,15 +205,19 @@ def _config_class(model:str) -> type:
     return model_class(model).config_class
 
 def _overrides(items:list[str]|None, cls:type=None) -> dict:
-    "`['decoder_dim=768', 'cnn_channels=16,32,64']` -> config overrides typed like `cls`'s fields (default `LipSound2Config`); `ValueError` names a bad one."
+    """`['decoder_dim=768', 'cnn_channels=16,32,64']` -> config overrides typed like `cls`'s fields (default
+    `LipSound2Config`); `ValueError` names a bad one."""
     from lipsound2.config import LipSound2Config
     types = {f.name: type(f.default) for f in fields(cls or LipSound2Config) if f.name != 'mel'}
     out = {}
     for it in items or []:
         k, sep, v = it.partition('=')
-        if not sep or k not in types: raise ValueError(f"--set {it!r}: expected FIELD=VALUE with FIELD one of {sorted(types)}")
+        if not sep or k not in types:
+            raise ValueError(f"--set {it!r}: expected FIELD=VALUE with FIELD one of {sorted(types)}")
         t = types[k]
-        try: out[k] = tuple(int(x) for x in v.split(',')) if t is tuple else (v.lower() in ('1', 'true', 'yes')) if t is bool else t(v)
+        try:
+            out[k] = tuple(int(x) for x in v.split(',')) if t is tuple else (v.lower() in ('1', 'true',
+                'yes')) if t is bool else t(v)
         except ValueError: raise ValueError(f"--set {it!r}: {v!r} is not a {t.__name__}") from None
     return out
 
@@ -200,20 +231,26 @@ def _train_options(p:argparse.ArgumentParser):
         kw = dict(default=None, help=f"{docs.get(f.name) or ''} (default: {d})")
         if isinstance(d, bool): kw['action'] = argparse.BooleanOptionalAction
         else: kw['type'] = _finite if isinstance(d, float) else type(d)  # `--lr inf` is refused as it is parsed
-        if f.name in ('schedule', 'mixed_precision'): kw['choices'] = dict(schedule=('one_cycle', 'flat_cos'), mixed_precision=('auto', 'bf16', 'fp16', 'off'))[f.name]
+        if f.name in ('schedule', 'mixed_precision'):
+            kw['choices'] = dict(schedule=('one_cycle', 'flat_cos'),
+                                 mixed_precision=('auto', 'bf16', 'fp16', 'off'))[f.name]
         p.add_argument('--' + f.name.replace('_', '-'), **kw)
 
 def _check_cache_prep(cache:str, ckpt) -> None:
-    "Raise `LipSound2Error` when `cache` was made with other crop settings than the checkpoint `ckpt` (resumed or fine-tuned) was trained on."
+    """Raise `LipSound2Error` when `cache` was made with other crop settings than the checkpoint `ckpt` (resumed or
+    fine-tuned) was trained on."""
     import json
     from lipsound2.config import PrepConfig
     from lipsound2.core import LipSound2Error, read_checkpoint
     made = Path(cache)/'config.json'
     if ckpt is None or not made.exists() or not Path(ckpt).is_file(): return  # `train` reports missing files
-    try: trained, made = PrepConfig.from_dict(read_checkpoint(ckpt)['prep']), PrepConfig.from_dict(json.loads(made.read_text()))
+    try:
+        trained = PrepConfig.from_dict(read_checkpoint(ckpt)['prep'])
+        made = PrepConfig.from_dict(json.loads(made.read_text()))
     except (KeyError, TypeError, ValueError): return  # an old checkpoint that records none
     if made != trained:
-        raise LipSound2Error(f"'{cache}' was made with other settings than '{ckpt}' was trained on (cache, checkpoint): {made.diff(trained)}; "
+        raise LipSound2Error(f"'{cache}' was made with other settings than '{ckpt}' was trained on (cache, "
+                             f"checkpoint): {made.diff(trained)}; "
                              f"prepare the corpus again with --region {trained.region} --crop-size {trained.crop_size}")
 
 def cmd_train(a) -> int:
@@ -234,10 +271,12 @@ def _train(a) -> int:
         # resuming, any setting given must agree with the run's (only --epochs may grow): `train` names what differs
         tcfg = TrainConfig.preset(a.recipe or 'default', **given) if (given or a.recipe or not a.resume) else None
         cfg = cls.preset(a.config or 'small', **over) if (a.config or over or not (a.resume or a.init_from)) else None
-        train(a.cache, out, cfg, tcfg, resume=a.resume, init_from=a.init_from, init_decoder=a.init_decoder, split=a.split, preload=a.preload,
+        train(a.cache, out, cfg, tcfg, resume=a.resume, init_from=a.init_from, init_decoder=a.init_decoder,
+              split=a.split, preload=a.preload,
               threads=a.threads, **({} if a.num_workers is None else dict(num_workers=a.num_workers)))
     except (FileNotFoundError, ValueError) as e: sys.exit(f"lipsound2: {e}")
-    if int(os.environ.get('RANK', 0)) == 0: print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}")  # once under torchrun
+    # once under torchrun
+    if int(os.environ.get('RANK', 0)) == 0: print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}")
     return 0
 
 # %% ../nbs/10_cli.ipynb #b120ee47
@@ -261,19 +300,20 @@ def _pretrain_audio(a) -> int:
     mels = []
     if a.cache:
         split = load_split(a.split) if a.split else None
-        ids = [u for u in cached_ids(a.cache) if (split or {}).get(u, load_cached(a.cache, u)['meta'].get('split')) == 'train']
+        ids = [u for u in cached_ids(a.cache)
+               if (split or {}).get(u, load_cached(a.cache, u)['meta'].get('split')) == 'train']
         mels += [load_cached(a.cache, u)['mel'] for u in ids]
     for d in a.audio or []: mels += audio_mels(_files(Path(d), AUDIO_EXTS))
     if not mels: sys.exit("lipsound2: no audio: give --cache (its training split) and/or --audio folders")
     print(f"pre-training the {a.model} decoder on {len(mels)} recordings")
     pretrain_audio(mels, out, cfg, tcfg, resume=a.resume)
-    print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}; then: lipsound2 train CACHE --model {a.model} --init-decoder {out/'best.pt'}")
+    print(f"checkpoints: {out/'last.pt'}, {out/'best.pt'}; then: lipsound2 train CACHE --model {a.model} "
+          f"--init-decoder {out/'best.pt'}")
     return 0
 
 # %% ../nbs/10_cli.ipynb #2e4cb8de
 def cmd_pack(a) -> int:
     "Write a compact copy of a cache (optionally only the utterances of some splits) to one file."
-    from lipsound2.data import pack_cache, cached_ids, load_split
     if a.only and not a.split: sys.exit("lipsound2: pack: --only names splits of a --split file; give --split too")
     out = _keep(Path(a.pack), a.force, what='pack file')
     with _tidy(out.parent): return _pack(a, out)
@@ -287,7 +327,8 @@ def _pack(a, out:Path) -> int:
         keep = set(a.only.split(',')) if a.only else None
         ids = [u for u, s in load_split(a.split).items() if keep is None or s in keep]
         missing = sorted(set(ids) - set(cached_ids(a.cache)))
-        if missing: sys.exit(f"lipsound2: {len(missing)} utterances of '{a.split}' are not in '{a.cache}', e.g. {missing[:3]}")
+        if missing:
+            sys.exit(f"lipsound2: {len(missing)} utterances of '{a.split}' are not in '{a.cache}', e.g. {missing[:3]}")
     try: info = pack_cache(a.cache, out, ids, quality=a.quality, gray=a.gray)
     except FileNotFoundError as e: sys.exit(f"lipsound2: {e}")
     print(f"{out}: {info['utterances']} utterances, {info['bytes']/1e6:.1f} MB")
@@ -315,16 +356,20 @@ def _outputs(inp:Path, out:Path) -> list[tuple[Path, Path]]:
     if sfx in AUDIO_EXTS + VIDEO_EXTS and sfx != '.wav' and not out.is_dir():
         sys.exit(f"lipsound2: cannot write '{out}': speak writes .wav files; give a .wav file name or a folder")
     if inp.is_dir():
-        if sfx == '.wav' and not out.is_dir(): sys.exit(f"lipsound2: a folder of videos needs an output folder, not '{out}'")
+        if sfx == '.wav' and not out.is_dir():
+            sys.exit(f"lipsound2: a folder of videos needs an output folder, not '{out}'")
         return [(v, out/f'{n}.wav') for v, n in zip(vids, unique_names(vids, inp))]
-    if sfx == '.wav' and out.is_dir(): sys.exit(f"lipsound2: '{out}' is a folder: give a .wav file name, or a folder name without .wav")
+    if sfx == '.wav' and out.is_dir():
+        sys.exit(f"lipsound2: '{out}' is a folder: give a .wav file name, or a folder name without .wav")
     return [(inp, out if sfx == '.wav' else out/f'{inp.stem}.wav')]
 
 def _pipeline(a):
-    "The `LipSound2Pipeline` of the inference options (`--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`)."
+    """The `LipSound2Pipeline` of the inference options (`--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`,
+    `--seed`)."""
     from lipsound2.inference import LipSound2Pipeline
     _check_device(a.device)  # before the checkpoint is loaded onto it
-    return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model, seed=a.seed,
+    return LipSound2Pipeline.from_pretrained(a.checkpoint, a.device, a.vocoder, a.vocoder_weights, model=a.model,
+                                             seed=a.seed,
                                              landmark_every=a.landmark_every)
 
 def _crops_process(a, videos:list, checkpoint:str|None=None):
@@ -336,7 +381,9 @@ def _crops_process(a, videos:list, checkpoint:str|None=None):
     from lipsound2.config import PrepConfig, SHIPPED_MODELS, DEFAULT_MODEL
     from lipsound2.core import LipSound2Error, checkpoint_header, resolve_weights
     from lipsound2.video import CropsProcess
-    try: prep = PrepConfig.from_dict(checkpoint_header(resolve_weights(checkpoint or a.checkpoint or SHIPPED_MODELS[a.model or DEFAULT_MODEL]))['prep'])
+    try:
+        ckpt = resolve_weights(checkpoint or a.checkpoint or SHIPPED_MODELS[a.model or DEFAULT_MODEL])
+        prep = PrepConfig.from_dict(checkpoint_header(ckpt)['prep'])
     except (LipSound2Error, KeyError, TypeError, ValueError): return None
     if checkpoint is None: prep = prep.for_inference(a.landmark_every)  # as `LipSound2Pipeline` crops
     return CropsProcess(videos, prep)
@@ -347,22 +394,30 @@ def cmd_speak(a) -> int:
     pairs, quiet = _outputs(Path(a.input), Path(a.output)), getattr(a, 'quiet', False)
     if Path(a.input).is_dir():  # a rerun over a folder skips what is done, unless --force
         done = [o for _, o in pairs if o.exists() and not o.is_dir()] if not a.force else []
-        if done: print(f"{len(done)} of {len(pairs)} outputs are already in '{a.output}': kept (--force to make them again)")
+        if done:
+            print(f"{len(done)} of {len(pairs)} outputs are already in '{a.output}': kept (--force to make them again)")
         pairs = [(v, o) for v, o in pairs if o not in done]
         if not pairs: return EXIT_OK
     else:
-        for out in [pairs[0][1]] + ([pairs[0][1].with_suffix('.png')] if a.plot else []): _keep(out, a.force, [Path(a.input)])
+        for out in [pairs[0][1]] + ([pairs[0][1].with_suffix('.png')] if a.plot else []):
+            _keep(out, a.force, [Path(a.input)])
     for d in sorted({o.parent for _, o in pairs}): _writable_dir(d)
-    with _crops_process(a, [v for v, _ in pairs]) or contextlib.nullcontext() as crops, _heartbeat([v for v, _ in pairs], quiet):  # cropping starts before torch loads
+    # cropping starts before torch loads
+    with _crops_process(a,
+                        [v for v, _ in pairs]) or contextlib.nullcontext() as crops, _heartbeat([v for v, _ in pairs],
+                            quiet):
         pipe, failed = _pipeline(a), 0
         speeches = pipe.batch([v for v, _ in pairs], crops=crops)   # batched; same speech as one at a time
         for (video, out), (_, speech) in zip(_progress(pairs, quiet, lambda p: p[0]), speeches):
             if isinstance(speech, LipSound2Error):
-                print(f"lipsound2: skipped: {speech}", file=sys.stderr); failed += 1; continue
+                print(f"lipsound2: skipped: {speech}", file=sys.stderr)
+                failed += 1
+                continue
             speech.save(out)
             print(f"{video} -> {out} ({speech.duration:.2f} s)")
             if a.plot:
-                import matplotlib; matplotlib.use('Agg')
+                import matplotlib
+                matplotlib.use('Agg')
                 from lipsound2.inference import plot_speech
                 plot_speech(speech, video.name, pipe.model.cfg.mel.hop_length).savefig(out.with_suffix('.png'), dpi=90)
     return _report(failed, len(pairs))
@@ -385,20 +440,21 @@ def cmd_evaluate(a) -> int:
     with atomic_path(out) as tmp: df.to_csv(tmp, index=False, float_format='%.4f')
     print(summarise(df, by='system').round(3).to_string())
     print(f"{df.utt_id.nunique()} utterances in {time.perf_counter()-t0:.0f} s; per-utterance rows: {out}")
-    failed = df.attrs.get('failed', {})  # unusable videos of a corpus folder, damaged cache files: each named in a warning above
+    failed = df.attrs.get('failed', {})  # unusable videos of a corpus folder, damaged cache files: each named in a
+                                         # warning above
     return _report(len(failed), df.utt_id.nunique() + len(failed))
 
 # %% ../nbs/10_cli.ipynb #55767231
 def _load_jasper(path):
     "A Jasper from a checkpoint path, a shipped name or a `.nemo` file."
     from lipsound2.core import resolve_weights
-    from lipsound2.jasper import load_jasper
+    from lipsound2.jasper_training import load_jasper
     return load_jasper(resolve_weights(path))
 
 def cmd_transcribe(a) -> int:
     "Speech (audio files or videos with an audio track) to text with Jasper."
     from lipsound2.core import LipSound2Error
-    from lipsound2.jasper import transcribe
+    from lipsound2.jasper_training import transcribe
     from lipsound2.inference import DEFAULT_RECOGNISER
     from lipsound2.audio import AUDIO_EXTS
     from lipsound2.video import VIDEO_EXTS
@@ -407,7 +463,9 @@ def cmd_transcribe(a) -> int:
     for f in _progress(files, quiet):
         try:
             with _heartbeat(files, quiet): print(f"{_tsv(f)}\t{transcribe(f, model, decoder=a.decoder)}")
-        except (LipSound2Error, ValueError, OSError) as e: print(f"lipsound2: skipped {f}: {e}", file=sys.stderr); failed += 1
+        except (LipSound2Error, ValueError, OSError) as e:
+            print(f"lipsound2: skipped {f}: {e}", file=sys.stderr)
+            failed += 1
     return _report(failed, len(files))
 
 def cmd_read(a) -> int:
@@ -415,12 +473,15 @@ def cmd_read(a) -> int:
     from lipsound2.core import LipSound2Error
     from lipsound2.video import VIDEO_EXTS
     vids = _files(Path(a.input), VIDEO_EXTS)
-    with _crops_process(a, vids) or contextlib.nullcontext() as crops, _heartbeat(vids, getattr(a, 'quiet', False)):  # before torch loads, as in `cmd_speak`
+    # before torch loads, as in `cmd_speak`
+    with _crops_process(a, vids) or contextlib.nullcontext() as crops, _heartbeat(vids, getattr(a, 'quiet', False)):
         from lipsound2.inference import LipReader, lip_recogniser
         pipe, failed = _pipeline(a), 0
         reader = LipReader(pipe, _load_jasper(a.jasper or lip_recogniser(pipe.model.kind)), a.decoder)
         for v, (_, text) in zip(_progress(vids, getattr(a, 'quiet', False)), reader.batch(vids, crops)):
-            if isinstance(text, LipSound2Error): print(f"lipsound2: skipped: {text}", file=sys.stderr); failed += 1
+            if isinstance(text, LipSound2Error):
+                print(f"lipsound2: skipped: {text}", file=sys.stderr)
+                failed += 1
             else: print(f"{_tsv(v)}\t{text}")
     return _report(failed, len(vids))
 
@@ -441,14 +502,17 @@ def cmd_recognize(a) -> int:
         _check_device(a.device)  # before the checkpoint is loaded onto it
         model, lm, failed = load_avsr(resolve_weights(ckpt), a.device).to(a.device), None, 0
         made = iter(crops) if crops is not None and crops.cfg == model.prep else None
-        if crops is not None and made is None: crops.close()  # the checkpoint's settings and the file's differ: crop here
+        if crops is not None and made is None: crops.close()  # the checkpoint's settings and the file's differ: crop
+                                                              # here
         for f in _progress(files, getattr(a, 'quiet', False)):
             try:
                 c = next(made) if made is not None and is_video(f) else None
                 if isinstance(c, LipSound2Error): raise c
                 if lm is None and c is None and is_video(f): lm = FaceLandmarker()  # `--modality audio` needs no face
                 print(f"{_tsv(f)}\t{recognize(f, model, a.modality, a.decoder, lm, crops=c)}")
-            except LipSound2Error as e: print(f"lipsound2: skipped: {e}", file=sys.stderr); failed += 1
+            except LipSound2Error as e:
+                print(f"lipsound2: skipped: {e}", file=sys.stderr)
+                failed += 1
     return _report(failed, len(files))
 
 # %% ../nbs/10_cli.ipynb #a20b6c48
@@ -472,18 +536,22 @@ def _finite(s:str) -> float:
 
 def _quality(s:str) -> int:
     "An argparse type: a JPEG quality, 1 to 100."
-    if not s.isdigit() or not 1 <= int(s) <= 100: raise argparse.ArgumentTypeError(f"expected a JPEG quality from 1 to 100, got {s!r}")
+    if not s.isdigit() or not 1 <= int(s) <= 100:
+        raise argparse.ArgumentTypeError(f"expected a JPEG quality from 1 to 100, got {s!r}")
     return int(s)
 
 def _existing_file(s:str) -> str:
     "An argparse type: the name of a file that exists (a split CSV), checked before any work."
-    if not Path(s).is_file(): raise argparse.ArgumentTypeError(f"'{s}': no such file" + (' (a folder)' if Path(s).is_dir() else ''))
+    if not Path(s).is_file():
+        raise argparse.ArgumentTypeError(f"'{s}': no such file" + (' (a folder)' if Path(s).is_dir() else ''))
     return s
 
 def _device(s:str) -> str:
-    "An argparse type: a torch device name, `cpu`, `cuda`, `cuda:N` or `mps` (whether it is present is checked by `_check_device`)."
+    """An argparse type: a torch device name, `cpu`, `cuda`, `cuda:N` or `mps` (whether it is present is checked by
+    `_check_device`)."""
     import re
-    if not re.fullmatch(r'cpu|cuda(:\d+)?|mps', s): raise argparse.ArgumentTypeError(f"{s!r} is not a device: expected cpu, cuda, cuda:N or mps")
+    if not re.fullmatch(r'cpu|cuda(:\d+)?|mps', s):
+        raise argparse.ArgumentTypeError(f"{s!r} is not a device: expected cpu, cuda, cuda:N or mps")
     return s
 
 def _check_device(name:str) -> None:
@@ -492,29 +560,41 @@ def _check_device(name:str) -> None:
     from lipsound2.core import LipSound2Error
     kind, _, idx = name.partition(':')
     n = torch.cuda.device_count() if kind == 'cuda' and torch.cuda.is_available() else 0
-    if kind == 'cuda' and not n: raise LipSound2Error(f"--device {name}: no CUDA GPU is available on this machine (PyTorch sees none); use --device cpu")
-    if kind == 'cuda' and idx and int(idx) >= n: raise LipSound2Error(f"--device {name}: this machine has {n} CUDA GPU{'s'*(n > 1)} (cuda:0 to cuda:{n-1})")
-    if kind == 'mps' and not torch.backends.mps.is_available(): raise LipSound2Error(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu")
+    if kind == 'cuda' and not n:
+        raise LipSound2Error(f"--device {name}: no CUDA GPU is available on this machine (PyTorch sees none); use "
+                             "--device cpu")
+    if kind == 'cuda' and idx and int(idx) >= n:
+        raise LipSound2Error(f"--device {name}: this machine has {n} CUDA GPU{'s'*(n > 1)} (cuda:0 to cuda:{n-1})")
+    if kind == 'mps' and not torch.backends.mps.is_available():
+        raise LipSound2Error(f"--device {name}: Apple's MPS is not available on this machine; use --device cpu")
 
 def _inference_options() -> argparse.ArgumentParser:
     "Parent parser: `--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`."
-    from lipsound2.config import SHIPPED_MODELS, VOCODERS, DEFAULT_VOCODER, INFERENCE_LANDMARK_EVERY  # not torch: parsing stays fast (see `cmd_speak`)
+    # not torch: parsing stays fast (see `cmd_speak`)
+    from lipsound2.config import SHIPPED_MODELS, VOCODERS, DEFAULT_VOCODER, INFERENCE_LANDMARK_EVERY
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument('--model', choices=list(SHIPPED_MODELS), default=None, help="which shipped model to use without --checkpoint (default: the best one, see README)")
-    p.add_argument('--checkpoint', default=None, help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
+    p.add_argument('--model', choices=list(SHIPPED_MODELS), default=None,
+                   help="which shipped model to use without --checkpoint (default: the best one, see README)")
+    p.add_argument('--checkpoint', default=None,
+                   help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
     p.add_argument('--vocoder', choices=sorted(VOCODERS), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
-    p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None, help="the vocoder's checkpoint, for vocoders with weights")
-    p.add_argument('--device', type=_device, default='cpu', help="torch device for the model and vocoder: cpu, cuda, cuda:N or mps")
+    p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None,
+                   help="the vocoder's checkpoint, for vocoders with weights")
+    p.add_argument('--device', type=_device, default='cpu',
+                   help="torch device for the model and vocoder: cpu, cuda, cuda:N or mps")
     p.add_argument('--seed', type=int, default=0, help="seed of the prenet dropout kept at inference")
     p.add_argument('--landmark-every', type=_at_least_one, default=None, metavar='K',
-                   help=f"run Face Mesh on every K-th frame when cropping, the others interpolated (default: {INFERENCE_LANDMARK_EVERY}; 1 is as in training)")
+                   help="run Face Mesh on every K-th frame when cropping, the others interpolated (default: "
+                        f"{INFERENCE_LANDMARK_EVERY}; 1 is as in training)")
     return p
 
 def _recogniser_options() -> argparse.ArgumentParser:
     "Parent parser: `--jasper`, `--decoder`."
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument('--jasper', default=None, help="Jasper checkpoint of ours or a NeMo .nemo file (default: the shipped one)")
-    p.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy', help="CTC decoding; 'grammar' yields only valid GRID sentences")
+    p.add_argument('--jasper', default=None,
+                   help="Jasper checkpoint of ours or a NeMo .nemo file (default: the shipped one)")
+    p.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy',
+                   help="CTC decoding; 'grammar' yields only valid GRID sentences")
     return p
 
 # %% ../nbs/10_cli.ipynb #1efee3f6
@@ -522,10 +602,13 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
     "Shows an option's default unless its help already states it or there is none."
     def _get_help_string(self, action):
         h = action.help or ''
-        return h if 'default' in h or action.default is None or action.default is False or action.default == argparse.SUPPRESS else super()._get_help_string(action)
+        if 'default' in h or action.default is None or action.default is False or action.default == argparse.SUPPRESS:
+            return h
+        return super()._get_help_string(action)
 
 class _Parser(argparse.ArgumentParser):
-    "An `ArgumentParser` whose usage errors are one line, `lipsound2: train: argument --lr: ...`, and exit status `EXIT_USAGE` (2)."
+    """An `ArgumentParser` whose usage errors are one line, `lipsound2: train: argument --lr: ...`, and exit status
+    `EXIT_USAGE` (2)."""
     def error(self, message):
         cmd = self.prog.removeprefix('lipsound2').strip()
         self.exit(EXIT_USAGE, f"lipsound2: {cmd + ': ' if cmd else ''}{message} (see '{self.prog} --help')\n")
@@ -547,51 +630,74 @@ def get_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', required=True)
     inf, rec = _inference_options(), _recogniser_options()
     s = sub.add_parser('prepare', help="cache face crops and mel spectrograms of a corpus", **fmt)
-    s.add_argument('corpus', help="corpus folder: GRID, VoxCeleb2, LRS3, TCD-TIMIT or CMLR as distributed (see `readers`), or a folder of videos (+ audio, .txt transcripts)")
+    s.add_argument('corpus',
+                   help="corpus folder: GRID, VoxCeleb2, LRS3, TCD-TIMIT or CMLR as distributed (see `readers`), or a "
+                        "folder of videos (+ audio, .txt transcripts)")
     s.add_argument('cache', nargs='?', default=None, help="output folder, one .npz per utterance (or give --shards)")
-    s.add_argument('--corpus', dest='layout', default='auto', choices=['auto', 'grid', 'voxceleb2', 'lrs3', 'tcd-timit', 'cmlr', 'folder'],
+    s.add_argument('--corpus', dest='layout', default='auto',
+                   choices=['auto', 'grid', 'voxceleb2', 'lrs3', 'tcd-timit', 'cmlr', 'folder'],
                    help="the corpus layout ('auto': recognised from the folders)")
-    s.add_argument('--split', type=_existing_file, default=None, help="split file recorded into the cache: 'utt_id,split' or 'speaker,split' rows (e.g. splits/grid_4speaker_speaker_dependent.csv)")
+    s.add_argument('--split', type=_existing_file, default=None,
+                   help="split file recorded into the cache: 'utt_id,split' or 'speaker,split' rows (e.g. "
+                        "splits/grid_4speaker_speaker_dependent.csv)")
     s.add_argument('--workers', type=_at_least_one, default=None, help="worker processes (default: all cores)")
-    s.add_argument('--shards', default=None, metavar='DIR', help="write WebDataset tar shards into DIR instead of a cache (streamed by training; see `shards`)")
+    s.add_argument('--shards', default=None, metavar='DIR',
+                   help="write WebDataset tar shards into DIR instead of a cache (streamed by training; see `shards`)")
     s.add_argument('--shard-size', type=_at_least_one, default=256, help="utterances per shard")
-    s.add_argument('--part', default=None, metavar='I/N', help="with --shards: only this task's share of the shards (job arrays: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)")
-    s.add_argument('--scheduler', default=None, metavar='ADDRESS', help="run on the Dask cluster of this scheduler (tcp://host:8786)")
-    s.add_argument('--cluster', default=None, metavar='local:N', help="run on a local Dask cluster of N worker processes")
+    s.add_argument('--part', default=None, metavar='I/N',
+                   help="with --shards: only this task's share of the shards (job arrays: "
+                        "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)")
+    s.add_argument('--scheduler', default=None, metavar='ADDRESS',
+                   help="run on the Dask cluster of this scheduler (tcp://host:8786)")
+    s.add_argument('--cluster', default=None, metavar='local:N',
+                   help="run on a local Dask cluster of N worker processes")
     s.add_argument('--crop-size', type=_at_least_one, default=96, help="crop side in pixels (the shipped model: 48)")
     s.add_argument('--region', choices=['face', 'mouth'], default='face', help="crop region (the shipped model: mouth)")
     s.add_argument('--landmark-every', type=_at_least_one, default=None, metavar='K',
-                   help="run Face Mesh on every K-th frame (and the last) and interpolate the others: faster, landmarks within a fraction of a pixel (default: `PrepConfig`'s, 1)")
+                   help="run Face Mesh on every K-th frame (and the last) and interpolate the others: faster, "
+                        "landmarks within a fraction of a pixel (default: `PrepConfig`'s, 1)")
     s.add_argument('--limit', type=_count, default=0, help="only the first N utterances (0: all)")
     s.add_argument('--figure', default=None, help="preview PNG path (default CACHE/preview.png; 'none' for no figure)")
     s.add_argument('--force', action='store_true', help="overwrite an existing --figure file")
     s.set_defaults(func=cmd_prepare)
     model_opts = argparse.ArgumentParser(add_help=False)
-    model_opts.add_argument('--model', choices=['lipsound2', 'nar'], default='lipsound2', help="LipSound2 (the paper's) or the non-autoregressive model")
+    model_opts.add_argument('--model', choices=['lipsound2', 'nar'], default='lipsound2',
+                            help="LipSound2 (the paper's) or the non-autoregressive model")
     model_opts.add_argument('--config', choices=['default', 'small', 'tiny'], default=None,
-                            help="config preset of the model: default = paper-like sizes for a GPU; small = CPU (the shipped GRID models); tiny = tests (default: small)")
-    model_opts.add_argument('--recipe', choices=['default', 'paper', 'grid_cpu', 'nar_cpu'], default=None, help="TrainConfig preset the options below override (default: default)")
-    model_opts.add_argument('--set', action='append', metavar='FIELD=VALUE', help="override a field of the model's config preset, e.g. --set decoder_dim=768 (repeatable)")
+                            help="config preset of the model: default = paper-like sizes for a GPU; small = CPU (the "
+                                 "shipped GRID models); tiny = tests (default: small)")
+    model_opts.add_argument('--recipe', choices=['default', 'paper', 'grid_cpu', 'nar_cpu'], default=None,
+                            help="TrainConfig preset the options below override (default: default)")
+    model_opts.add_argument('--set', action='append', metavar='FIELD=VALUE',
+                            help="override a field of the model's config preset, e.g. --set decoder_dim=768 "
+                                 "(repeatable)")
     model_opts.add_argument('--resume', action='store_true', help="continue the run in --out from last.pt")
     _train_options(model_opts)
-    s = sub.add_parser('train', parents=[model_opts], help="train, resume or fine-tune a video-to-speech model on a prepared cache", **fmt)
-    s.add_argument('cache', help="cache made by `lipsound2 prepare`, or a folder of its shards (`prepare --shards`), streamed")
+    s = sub.add_parser('train', parents=[model_opts],
+                       help="train, resume or fine-tune a video-to-speech model on a prepared cache", **fmt)
+    s.add_argument('cache',
+                   help="cache made by `lipsound2 prepare`, or a folder of its shards (`prepare --shards`), streamed")
     s.add_argument('--out', default='runs/lipsound2', help="run folder: last.pt, best.pt, alignments/, history.json")
-    s.add_argument('--split', type=_existing_file, default=None, help="split CSV (default: the split recorded in the cache)")
+    s.add_argument('--split', type=_existing_file, default=None,
+                   help="split CSV (default: the split recorded in the cache)")
     s.add_argument('--init-from', default=None, help="pre-trained checkpoint to fine-tune")
-    s.add_argument('--init-decoder', default=None, help="audio pre-training checkpoint (`pretrain-audio`) to start the decoder from")
+    s.add_argument('--init-decoder', default=None,
+                   help="audio pre-training checkpoint (`pretrain-audio`) to start the decoder from")
     s.add_argument('--preload', action='store_true', help="hold the whole cache in memory")
     s.add_argument('--threads', type=_at_least_one, default=None, help="torch CPU threads")
-    s.add_argument('--num-workers', type=_count, default=None, help="DataLoader worker processes (default: fastai's, one per core; 0 with --preload)")
+    s.add_argument('--num-workers', type=_count, default=None,
+                   help="DataLoader worker processes (default: fastai's, one per core; 0 with --preload)")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser('pretrain-audio', parents=[model_opts], help="pre-train a model's decoder on audio only", **fmt)
     s.add_argument('--cache', default=None, help="a prepared cache: its training-split audio is used")
-    s.add_argument('--split', type=_existing_file, default=None, help="split CSV for --cache (default: the split recorded in the cache)")
+    s.add_argument('--split', type=_existing_file, default=None,
+                   help="split CSV for --cache (default: the split recorded in the cache)")
     s.add_argument('--audio', action='append', help="a folder of recordings (.wav, .flac, ...; repeatable)")
     s.add_argument('--out', default='runs/pretrain-audio', help="run folder: last.pt, best.pt, history.json")
     s.set_defaults(func=cmd_pretrain_audio)
     s = sub.add_parser('pack', help="one compact file from a cache, to copy it to a GPU machine", **fmt)
-    s.add_argument('cache'); s.add_argument('pack', help="file to write")
+    s.add_argument('cache')
+    s.add_argument('pack', help="file to write")
     s.add_argument('--split', type=_existing_file, default=None, help="split CSV: pack only its utterances")
     s.add_argument('--only', default=None, help="with --split: comma-separated split names to keep, e.g. train,val")
     s.add_argument('--quality', type=_quality, default=90, help="JPEG quality of the crops (1-100)")
@@ -599,34 +705,42 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('--force', action='store_true', help="overwrite the pack file if it exists")
     s.set_defaults(func=cmd_pack)
     s = sub.add_parser('unpack', help="rebuild a cache from a file written by `pack`", **fmt)
-    s.add_argument('pack'); s.add_argument('cache')
+    s.add_argument('pack')
+    s.add_argument('cache')
     s.set_defaults(func=cmd_unpack)
     s = sub.add_parser('speak', parents=[inf], help="silent face video(s) to speech", **fmt)
     s.add_argument('input', help="a video file or a folder of videos")
     s.add_argument('-o', '--output', required=True, help="output .wav (for one video) or folder")
     s.add_argument('--plot', action='store_true', help="also write a PNG of the mel spectrogram and attention")
-    s.add_argument('--force', action='store_true', help="overwrite existing outputs (a folder's are otherwise kept and their videos skipped)")
+    s.add_argument('--force', action='store_true',
+                   help="overwrite existing outputs (a folder's are otherwise kept and their videos skipped)")
     s.set_defaults(func=cmd_speak)
-    s = sub.add_parser('evaluate', parents=[inf], help="STOI/ESTOI/PESQ/MCD (and WER) of generated speech against recordings", **fmt)
+    s = sub.add_parser('evaluate', parents=[inf],
+                       help="STOI/ESTOI/PESQ/MCD (and WER) of generated speech against recordings", **fmt)
     s.add_argument('data', help="a cache made by `prepare` or a corpus folder")
     s.add_argument('--split', default='val', help="split name recorded in the cache/corpus ('' for all)")
     s.add_argument('--out', default='out/metrics.csv', help="per-utterance CSV (not overwritten without --force)")
     s.add_argument('--force', action='store_true', help="overwrite --out if it exists")
     s.add_argument('--limit', type=_count, default=0, help="only the first N utterances (0: all)")
     s.add_argument('--no-copy', action='store_true', help="skip copy-synthesis")
-    s.add_argument('--jasper', default=None, help="recogniser for WER/CER (default: the shipped one fine-tuned on generated speech)")
+    s.add_argument('--jasper', default=None,
+                   help="recogniser for WER/CER (default: the shipped one fine-tuned on generated speech)")
     s.add_argument('--no-asr', action='store_true', help="skip WER/CER")
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser('transcribe', parents=[rec], help="speech to text with Jasper (CTC)", **fmt)
     s.add_argument('input', help="an audio file, a video with an audio track, or a folder")
     s.set_defaults(func=cmd_transcribe)
-    s = sub.add_parser('read', parents=[inf, rec], help="lip reading: silent video to text through generated speech", **fmt)
+    s = sub.add_parser('read', parents=[inf, rec], help="lip reading: silent video to text through generated speech",
+                       **fmt)
     s.add_argument('input', help="a video file or a folder of videos")
     s.set_defaults(func=cmd_read)
     s = sub.add_parser('recognize', help="speech recognition, lip reading or both with the audio-visual model", **fmt)
-    s.add_argument('input', help="a video (with or without an audio track), an audio file (--modality audio), or a folder")
-    s.add_argument('--modality', choices=['audio', 'video', 'av'], default='av', help="audio only, video only (lip reading) or both")
-    s.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy', help="CTC decoding; 'grammar' yields only valid GRID sentences")
+    s.add_argument('input',
+                   help="a video (with or without an audio track), an audio file (--modality audio), or a folder")
+    s.add_argument('--modality', choices=['audio', 'video', 'av'], default='av',
+                   help="audio only, video only (lip reading) or both")
+    s.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy',
+                   help="CTC decoding; 'grammar' yields only valid GRID sentences")
     s.add_argument('--checkpoint', default=None, help="an audio-visual checkpoint (default: the shipped GRID s1 model)")
     s.add_argument('--device', type=_device, default='cpu', help="torch device: cpu, cuda, cuda:N or mps")
     s.set_defaults(func=cmd_recognize)
@@ -646,32 +760,44 @@ def _one_line_warnings():
 
 def main(argv:list[str]|None=None) -> int:
     """Entry point of the `lipsound2` command: runs a subcommand and returns its exit status (the table above); an
-    error, about the input or unexpected, is one line on stderr and exit status 1 (`--verbose`: after its traceback). `--quiet`: stdout and warnings are dropped, except the
-    results that `transcribe` and `read` print."""
+    error, about the input or unexpected, is one line on stderr and exit status 1 (`--verbose`: after its traceback).
+    `--quiet`: stdout and warnings are dropped, except the results that `transcribe` and `read` print."""
     import contextlib, traceback, warnings
     from lipsound2.core import LipSound2Error
-    p = get_parser(); a = p.parse_args(argv)
+    p = get_parser()
+    a = p.parse_args(argv)
     if a.quiet and a.verbose: p.error("--quiet and --verbose exclude each other")
     _one_line_warnings()
     with contextlib.ExitStack() as stack:
-        if a.verbose and 'LIPSOUND2_VERBOSE' not in os.environ:  # read by worker processes and `video._quiet_native_stderr` too
-            os.environ['LIPSOUND2_VERBOSE'] = '1'; stack.callback(os.environ.pop, 'LIPSOUND2_VERBOSE', None)
+        # read by worker processes and `video._quiet_native_stderr` too
+        if a.verbose and 'LIPSOUND2_VERBOSE' not in os.environ:
+            os.environ['LIPSOUND2_VERBOSE'] = '1'
+            stack.callback(os.environ.pop, 'LIPSOUND2_VERBOSE', None)
         if a.quiet:
-            stack.enter_context(warnings.catch_warnings()); warnings.simplefilter('ignore')
-            if a.cmd not in ('transcribe', 'read', 'recognize'): stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, 'w'))))
+            stack.enter_context(warnings.catch_warnings())
+            warnings.simplefilter('ignore')
+            if a.cmd not in ('transcribe', 'read', 'recognize'):
+                stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, 'w'))))
         try: return a.func(a) or 0
-        except KeyboardInterrupt: print("lipsound2: interrupted", file=sys.stderr); return EXIT_INTERRUPTED
+        except KeyboardInterrupt:
+            print("lipsound2: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except Exception as e:
             if a.verbose: traceback.print_exc()
-            msg = str(e) if isinstance(e, LipSound2Error) else f"unexpected error: {type(e).__name__}: {e}" + ('' if a.verbose else " (run again with --verbose for the traceback)")
+            msg = str(e) if isinstance(e,
+                                       LipSound2Error) else f"unexpected error: {type(e).__name__}: {e}" + (''
+                                           if a.verbose else " (run again with --verbose for the traceback)")
             print(f"lipsound2: {msg}", file=sys.stderr)
             return EXIT_ERROR
 
 # %% ../nbs/10_cli.ipynb #25c61fe3
 def run():
-    "The `lipsound2` console command: `sys.exit(main())`, without the interpreter's teardown when no child process is alive (see above)."
+    """The `lipsound2` console command: `sys.exit(main())`, without the interpreter's teardown when no child process is
+    alive (see above)."""
     rc = main()
     import logging, multiprocessing
     if multiprocessing.active_children(): sys.exit(rc)
-    logging.shutdown(); sys.stdout.flush(); sys.stderr.flush()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(rc)

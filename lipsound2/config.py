@@ -5,7 +5,7 @@
 # %% ../nbs/00a_config.ipynb #55e0f31e
 from __future__ import annotations
 import math, typing
-from dataclasses import dataclass, field, fields, asdict, replace, is_dataclass
+from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 from fastcore.basics import patch
 
@@ -16,7 +16,8 @@ __all__ = ['INFERENCE_LANDMARK_EVERY', 'SHIPPED_MODELS', 'DEFAULT_AVSR', 'DEFAUL
 # %% ../nbs/00a_config.ipynb #cfaf316d
 class Config:
     """Mixin for configuration dataclasses: presets (`PRESETS`, a dict of field overrides per name), `to_dict`,
-    `from_dict` (raises `ValueError` naming unknown fields), `diff` and `replace`. Lists become tuples on construction."""
+    `from_dict` (raises `ValueError` naming unknown fields), `diff` and `replace`. Lists become tuples on
+    construction."""
     PRESETS: ClassVar[dict] = {}
 
     def __post_init__(self):
@@ -25,15 +26,20 @@ class Config:
 
     @classmethod
     def preset(cls, name:str='default', **kw):
-        "The preset `name` (`'default'`: the dataclass defaults) with fields overridden by `kw`; `ValueError` for an unknown name."
+        """The preset `name` (`'default'`: the dataclass defaults) with fields overridden by `kw`; `ValueError` for an
+        unknown name."""
         if name != 'default' and name not in cls.PRESETS:
             raise ValueError(f"unknown {cls.__name__} preset {name!r}; known: {['default', *cls.PRESETS]}")
         return cls(**{**cls.PRESETS.get(name, {}), **kw})
 
     @classmethod
-    def small(cls, **kw): "The `small` preset (see `PRESETS`)."; return cls.preset('small', **kw)
+    def small(cls, **kw):
+        "The `small` preset (see `PRESETS`)."
+        return cls.preset('small', **kw)
     @classmethod
-    def tiny(cls, **kw): "The `tiny` preset, for tests (see `PRESETS`)."; return cls.preset('tiny', **kw)
+    def tiny(cls, **kw):
+        "The `tiny` preset, for tests (see `PRESETS`)."
+        return cls.preset('tiny', **kw)
 
     def to_dict(self) -> dict:
         "Plain nested dict (tuples as lists) for checkpoints and JSON."
@@ -46,9 +52,11 @@ class Config:
         if not isinstance(d, dict): raise ValueError(f"{cls.__name__}: expected a dict, got {type(d).__name__}")
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
         if unknown: raise ValueError(f"unknown {cls.__name__} fields: {unknown}")
-        # this module's names resolve too, for a config class defined in a notebook (several share a process in nbdev_test)
+        # this module's names resolve too, for a config class defined in a notebook (several share a process in
+        # nbdev_test)
         hints = typing.get_type_hints(cls, localns=globals())
-        kw = {k: hints[k].from_dict(v) if isinstance(hints[k], type) and issubclass(hints[k], Config) and isinstance(v, dict) else v
+        kw = {k: hints[k].from_dict(v) if isinstance(hints[k], type) and issubclass(hints[k], Config)
+              and isinstance(v, dict) else v
               for k, v in d.items()}
         return cls(**kw)
 
@@ -57,7 +65,8 @@ class Config:
         out = {}
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name, None)
-            if isinstance(a, Config) and isinstance(b, Config): out.update({f'{f.name}.{k}': v for k, v in a.diff(b).items()})
+            if isinstance(a, Config) and isinstance(b, Config):
+                out.update({f'{f.name}.{k}': v for k, v in a.diff(b).items()})
             elif a != b: out[f.name] = (a, b)
         return out
 
@@ -83,7 +92,8 @@ class MelConfig(Config):
         for k in ('sample_rate', 'n_fft', 'win_length', 'hop_length', 'n_mels'):
             if getattr(self, k) <= 0: raise ValueError(f"MelConfig.{k} must be positive, got {getattr(self, k)}")
         if not 0 <= self.f_min < self.f_max <= self.sample_rate/2:
-            raise ValueError(f"MelConfig needs 0 <= f_min < f_max <= sample_rate/2, got {self.f_min}, {self.f_max}, {self.sample_rate}")
+            raise ValueError(f"MelConfig needs 0 <= f_min < f_max <= sample_rate/2, got {self.f_min}, {self.f_max}, "
+                             f"{self.sample_rate}")
 
     @property
     def frames_per_second(self) -> float:
@@ -92,14 +102,16 @@ class MelConfig(Config):
 
     @property
     def log_floor(self) -> float:
-        "The log-mel value of silence, `log(clamp)` (-11.51): the padding value of mel batches and the decoder's go frame."
+        """The log-mel value of silence, `log(clamp)` (-11.51): the padding value of mel batches and the decoder's go
+        frame."""
         return math.log(self.clamp)
 
 # %% ../nbs/00a_config.ipynb #a1c062bc
 def mel_frames(video_frames, # int, or an int tensor of frame counts
                fps:float=25.0, # video frames per second
                mel:MelConfig=MelConfig()): # the mel settings
-    "Mel frames covering `video_frames` video frames: `round(T * mel.frames_per_second / fps)` (same type as the input)."
+    """Mel frames covering `video_frames` video frames: `round(T * mel.frames_per_second / fps)` (same type as the
+    input)."""
     if hasattr(video_frames, 'double'):  # a tensor; testing for one would import torch
         return (video_frames.double() * mel.frames_per_second / fps).round().long()
     return round(video_frames * mel.frames_per_second / fps)
@@ -107,7 +119,8 @@ def mel_frames(video_frames, # int, or an int tensor of frame counts
 # %% ../nbs/00a_config.ipynb #0ae96fdb
 @dataclass(frozen=True)
 class PrepConfig(Config):
-    "Every preprocessing setting: video rate, face crops and the mel spectrogram. Saved beside each cache and in checkpoints."
+    """Every preprocessing setting: video rate, face crops and the mel spectrogram. Saved beside each cache and in
+    checkpoints."""
     fps:float=25.0             # video frames per second; GRID, LRS and VoxCeleb are 25 fps
     crop_size:int=96           # pixels, square crop side; Lip2Wav uses 96x96 faces
     region:str='face'          # 'face' (whole face, as LipSound2) or 'mouth' (lip region)
@@ -116,21 +129,27 @@ class PrepConfig(Config):
     smooth_frames:int=5        # moving-average window (frames) for crop centres; ours, removes jitter
     max_gap:int=10             # longest run of frames (0.4 s) without a face inside a clip that is interpolated; ours
     max_edge_gap:int=40        # longest such run at the start or end (1.6 s), filled with the nearest box; ours:
-                               # clips open and close in silence, and 9 GRID s1 clips have 12-36 undecodable first frames
-    landmark_every:int=1       # Face Mesh on every k-th frame (and the last), the others interpolated; ours: k=3 takes 2.5x
-                               # less Face Mesh time, landmarks within 0.2 px on GRID (`lipsound2.video.FaceLandmarker`)
+                               # clips open and close in silence, and 9 GRID s1 clips have 12-36 undecodable first
+                               # frames
+    landmark_every:int=1       # Face Mesh on every k-th frame (and the last), the others interpolated; ours: k=3 takes
+                               # 2.5x less Face Mesh time, landmarks within 0.2 px on GRID
+                               # (`lipsound2.video.FaceLandmarker`)
     mel:MelConfig=field(default_factory=MelConfig)  # audio settings
-    PRESETS: ClassVar[dict] = dict(mouth48=dict(region='mouth', crop_size=48))  # mouth48: the shipped GRID model's crops
+    # mouth48: the shipped GRID model's crops
+    PRESETS: ClassVar[dict] = dict(mouth48=dict(region='mouth', crop_size=48))
 
     def __post_init__(self):
         super().__post_init__()
-        if self.region not in ('face', 'mouth'): raise ValueError(f"region must be 'face' or 'mouth', not {self.region!r}")
-        if self.fps <= 0 or self.crop_size <= 0: raise ValueError(f"fps and crop_size must be positive, got {self.fps}, {self.crop_size}")
+        if self.region not in ('face', 'mouth'):
+            raise ValueError(f"region must be 'face' or 'mouth', not {self.region!r}")
+        if self.fps <= 0 or self.crop_size <= 0:
+            raise ValueError(f"fps and crop_size must be positive, got {self.fps}, {self.crop_size}")
         if self.landmark_every < 1: raise ValueError(f"landmark_every must be at least 1, got {self.landmark_every}")
 
     @classmethod
     def from_dict(cls, d:dict):
-        "As `Config.from_dict`; caches and checkpoints saved before `landmark_every` existed ran Face Mesh on every frame: 1."
+        """As `Config.from_dict`; caches and checkpoints saved before `landmark_every` existed ran Face Mesh on every
+        frame: 1."""
         return super().from_dict({'landmark_every': 1, **d} if isinstance(d, dict) else d)
 
     @property
@@ -143,11 +162,13 @@ class PrepConfig(Config):
         return mel_frames(n_video_frames, self.fps, self.mel)
 
 # %% ../nbs/00a_config.ipynb #37c13fc8
-INFERENCE_LANDMARK_EVERY = 2  # Face Mesh on every 2nd frame when speaking (`11_benchmarks`: validation STOI/ESTOI unchanged within noise, 39% less cropping CPU)
+INFERENCE_LANDMARK_EVERY = 2  # Face Mesh on every 2nd frame when speaking (`11_benchmarks`: validation STOI/ESTOI
+                              # unchanged within noise, 39% less cropping CPU)
 
 @patch
 def for_inference(self:PrepConfig, landmark_every:int|None=None) -> PrepConfig:
-    "These settings with Face Mesh on every `landmark_every`-th frame (None: `INFERENCE_LANDMARK_EVERY`): how `speak` crops for a checkpoint made with them."
+    """These settings with Face Mesh on every `landmark_every`-th frame (None: `INFERENCE_LANDMARK_EVERY`): how `speak`
+    crops for a checkpoint made with them."""
     return self.replace(landmark_every=landmark_every or INFERENCE_LANDMARK_EVERY)
 
 # %% ../nbs/00a_config.ipynb #1ffd0e6f
@@ -159,12 +180,15 @@ class LipSound2Config(Config):
     img_size:int=96                # Lip2Wav: 96 px face crops; the paper's crop size is not confirmed
     video_fps:float=25.0           # GRID and TCD-TIMIT frame rate
     # --- target ---
-    mel:MelConfig=field(default_factory=MelConfig)  # the log-mel spectrogram it predicts (Tacotron 2 / WaveGlow settings)
+    mel:MelConfig=field(default_factory=MelConfig)  # the log-mel spectrogram it predicts (Tacotron 2 / WaveGlow
+                                                    # settings)
     # --- encoder: 3D-CNN blocks (Conv3d, BatchNorm3d, ReLU, MaxPool3d (1,2,2), Dropout) ---
-    cnn_channels:tuple=(32, 64, 128, 256)  # ours: paper says "3D-CNN blocks", sizes not confirmed; 4 poolings take 96 px to 6 px
+    cnn_channels:tuple=(32, 64, 128, 256)  # ours: paper says "3D-CNN blocks", sizes not confirmed; 4 poolings take 96
+                                           # px to 6 px
     cnn_kernel:tuple=(3, 3, 3)     # ours: (time, height, width); 3 frames = 120 ms of context per layer
     cnn_dropout:float=0.2          # ours: paper has dropout in each block, rate not confirmed
-    spatial_pool:int=2             # ours: average-pool the last feature map to 2 x 2 per frame (keeps the mouth half apart from the eyes)
+    spatial_pool:int=2             # ours: average-pool the last feature map to 2 x 2 per frame (keeps the mouth half
+                                   # apart from the eyes)
     # --- encoder: bidirectional LSTM ---
     enc_lstm_layers:int=2          # paper: 2 bidirectional LSTM layers
     enc_lstm_dim:int=256           # Tacotron 2 encoder BiLSTM (512 = 2 x 256); paper size not confirmed. Per direction
@@ -176,10 +200,12 @@ class LipSound2Config(Config):
     # --- decoder ---
     prenet_dims:tuple=(256, 256)   # Tacotron 2
     prenet_dropout:float=0.5       # Tacotron 2
-    prenet_dropout_at_inference:bool=True  # Tacotron 2 keeps prenet dropout on at inference (output varies with the seed)
+    prenet_dropout_at_inference:bool=True  # Tacotron 2 keeps prenet dropout on at inference (output varies with the
+                                           # seed)
     decoder_dim:int=1024           # Tacotron 2 decoder LSTM size; paper: a single decoder LSTM, size not confirmed
     decoder_dropout:float=0.1      # Tacotron 2 p_decoder_dropout (on the LSTM state)
-    frames_per_step:int=1          # paper: one mel frame per decoder step; 2-3 make CPU training faster (Tacotron 1's r)
+    frames_per_step:int=1          # paper: one mel frame per decoder step; 2-3 make CPU training faster (Tacotron 1's
+                                   # r)
     # --- Postnet ---
     postnet_channels:int=512       # Tacotron 2
     postnet_kernel:int=5           # Tacotron 2
@@ -187,22 +213,27 @@ class LipSound2Config(Config):
     postnet_dropout:float=0.5      # Tacotron 2
     PRESETS: ClassVar[dict] = dict(
         small=dict(in_channels=1, img_size=48, cnn_channels=(8, 16, 32), enc_lstm_dim=128, prenet_dims=(128, 128),
-                   decoder_dim=384, frames_per_step=2, postnet_channels=128, spatial_pool=3),   # ours: CPU, the shipped GRID model
+                   # ours: CPU, the shipped GRID model
+                   decoder_dim=384, frames_per_step=2, postnet_channels=128, spatial_pool=3),
         tiny=dict(in_channels=1, img_size=16, cnn_channels=(4, 8), cnn_dropout=0.0, enc_lstm_dim=16, attention_dim=16,
                   location_filters=4, location_kernel=7, prenet_dims=(32, 32), decoder_dim=64, frames_per_step=2,
-                  postnet_channels=32))                                                        # ours: tests, milliseconds
+                  # ours: tests, milliseconds
+                  postnet_channels=32))
 
     def __post_init__(self):
         super().__post_init__()
         sizes = {f.name: getattr(self, f.name) for f in fields(self) if f.type in ('int', 'tuple', int, tuple)}
         bad = {k: v for k, v in sizes.items() if any(x <= 0 for x in (v if isinstance(v, tuple) else (v,)))}
         if bad: raise ValueError(f"LipSound2Config sizes must be positive: {bad}")
-        drops = {k: getattr(self, k) for k in ('cnn_dropout', 'enc_lstm_dropout', 'prenet_dropout', 'decoder_dropout', 'postnet_dropout')}
+        drops = {k: getattr(self, k) for k in ('cnn_dropout', 'enc_lstm_dropout', 'prenet_dropout', 'decoder_dropout',
+                                               'postnet_dropout')}
         if any(not 0 <= v < 1 for v in drops.values()): raise ValueError(f"dropout rates must be in [0, 1): {drops}")
         if self.img_size < 2 ** len(self.cnn_channels):
             raise ValueError(f"img_size={self.img_size} is too small for {len(self.cnn_channels)} poolings by 2")
-        if len(self.cnn_kernel) != 3: raise ValueError(f"cnn_kernel must be (time, height, width), got {self.cnn_kernel}")
-        if self.in_channels not in (1, 3): raise ValueError(f"in_channels must be 1 (gray) or 3 (RGB), got {self.in_channels}")
+        if len(self.cnn_kernel) != 3:
+            raise ValueError(f"cnn_kernel must be (time, height, width), got {self.cnn_kernel}")
+        if self.in_channels not in (1, 3):
+            raise ValueError(f"in_channels must be 1 (gray) or 3 (RGB), got {self.in_channels}")
 
     def mel_frames(self, video_frames):
         "Mel frames the model generates for `video_frames` video frames (int or int tensor; see `mel_frames`)."
@@ -211,46 +242,68 @@ class LipSound2Config(Config):
 # %% ../nbs/00a_config.ipynb #033966f2
 @dataclass
 class TrainConfig(Config):
-    "Training settings shared by `lipsound2.training.train` and `lipsound2 train`; saved in checkpoints as `train_args`."
+    """Training settings shared by `lipsound2.training.train` and `lipsound2 train`; saved in checkpoints as
+    `train_args`."""
     epochs:int=24                  # total epochs of the run (a resumed run continues up to this count)
     bs:int=16                      # batch size (utterances)
-    accumulate:int=1               # optimizer steps every N batches (fastai `GradientAccumulation`): the effective batch is bs*accumulate*processes
+    accumulate:int=1               # optimizer steps every N batches (fastai `GradientAccumulation`): the effective
+                                   # batch is bs*accumulate*processes
     lr:float=1e-3                  # peak learning rate of the schedule; Tacotron 2: 1e-3
     wd:float=1e-6                  # weight decay (L2, as torch Adam); Tacotron 2
     grad_clip:float=1.0            # gradient norm clipping; Tacotron 2
     schedule:str='one_cycle'       # fastai schedule: 'one_cycle' or 'flat_cos'
-    teacher_forcing:float=1.0      # fraction of decoder steps fed the recorded previous frame; paper: 1.0; below 1: scheduled sampling (ours)
+    teacher_forcing:float=1.0      # fraction of decoder steps fed the recorded previous frame; paper: 1.0; below 1:
+                                   # scheduled sampling (ours)
     guided_attention:float=1.0     # weight of the guided-attention loss (ours; 0: the paper's loss only)
-    guided_attention_sigma:float=0.2  # width of its diagonal band, as a fraction of the utterance (Tachibana et al. 2018)
+    guided_attention_sigma:float=0.2  # width of its diagonal band, as a fraction of the utterance (Tachibana et al.
+                                      # 2018)
     freeze_encoder:bool=False      # train the decoder and Postnet only
-    free_running:bool=True         # measure `mse_free` on validation and keep the best model by it (else by validation loss)
-    mixed_precision:str='auto'     # GPU autocast: 'auto' (bf16 where supported, else fp16), 'bf16', 'fp16' or 'off'; CPU: 'bf16' autocasts (bfloat16 CPUs), else float32
+    free_running:bool=True         # measure `mse_free` on validation and keep the best model by it (else by validation
+                                   # loss)
+    mixed_precision:str='auto'     # GPU autocast: 'auto' (bf16 where supported, else fp16), 'bf16', 'fp16' or 'off';
+                                   # CPU: 'bf16' autocasts (bfloat16 CPUs), else float32
     fp16_checkpoints:bool=False    # store weights as float16 (half the size)
-    time_mask:float=0.0            # zero a random span of up to this fraction of each training video (augmentation; ours)
-    flip:float=0.0                 # probability of mirroring a training video left-right (augmentation; lip-reading practice)
-    shift:int=0                    # translate each training video by up to this many pixels, edge-padded (the random crop of lip reading)
+    time_mask:float=0.0            # zero a random span of up to this fraction of each training video (augmentation;
+                                   # ours)
+    flip:float=0.0                 # probability of mirroring a training video left-right (augmentation; lip-reading
+                                   # practice)
+    shift:int=0                    # translate each training video by up to this many pixels, edge-padded (the random
+                                   # crop of lip reading)
     max_minutes:float=0.0          # stop after the epoch in which this much CPU time was spent (0: no limit)
     PRESETS: ClassVar[dict] = dict(
-        paper=dict(teacher_forcing=1.0, guided_attention=0.0),                      # the paper's loss and teacher forcing only
-        grid_cpu=dict(epochs=30, teacher_forcing=0.5, guided_attention=1.0, fp16_checkpoints=True),  # the shipped GRID s1 run
-        nar_cpu=dict(epochs=40, lr=2e-3, wd=1e-2, schedule='flat_cos', time_mask=0.1, fp16_checkpoints=True))  # the non-autoregressive model on CPU
+        # the paper's loss and teacher forcing only
+        paper=dict(teacher_forcing=1.0, guided_attention=0.0),
+        # the shipped GRID s1 run
+        grid_cpu=dict(epochs=30, teacher_forcing=0.5, guided_attention=1.0, fp16_checkpoints=True),
+        # the non-autoregressive model on CPU
+        nar_cpu=dict(epochs=40, lr=2e-3, wd=1e-2, schedule='flat_cos', time_mask=0.1, fp16_checkpoints=True))
 
     def __post_init__(self):
         super().__post_init__()
-        if self.epochs < 1 or self.bs < 1: raise ValueError(f"epochs and bs must be at least 1, got {self.epochs}, {self.bs}")
+        if self.epochs < 1 or self.bs < 1:
+            raise ValueError(f"epochs and bs must be at least 1, got {self.epochs}, {self.bs}")
         if self.accumulate < 1: raise ValueError(f"accumulate must be at least 1, got {self.accumulate}")
         if not self.lr > 0: raise ValueError(f"lr must be positive, got {self.lr}")
-        if not 0 <= self.teacher_forcing <= 1: raise ValueError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
-        if self.schedule not in ('one_cycle', 'flat_cos'): raise ValueError(f"schedule must be 'one_cycle' or 'flat_cos', not {self.schedule!r}")
+        if not 0 <= self.teacher_forcing <= 1:
+            raise ValueError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
+        if self.schedule not in ('one_cycle', 'flat_cos'):
+            raise ValueError(f"schedule must be 'one_cycle' or 'flat_cos', not {self.schedule!r}")
         if not 0 <= self.time_mask < 1: raise ValueError(f"time_mask must be in [0, 1), got {self.time_mask}")
-        if not 0 <= self.flip <= 1 or self.shift < 0: raise ValueError(f"flip must be in [0, 1] and shift at least 0, got {self.flip}, {self.shift}")
+        if not 0 <= self.flip <= 1 or self.shift < 0:
+            raise ValueError(f"flip must be in [0, 1] and shift at least 0, got {self.flip}, {self.shift}")
         if self.mixed_precision not in ('auto', 'bf16', 'fp16', 'off'):
             raise ValueError(f"mixed_precision must be 'auto', 'bf16', 'fp16' or 'off', not {self.mixed_precision!r}")
 
 # %% ../nbs/00a_config.ipynb #d3c3739e
-SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')  # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
-DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped audio-visual recogniser (`lipsound2.avsr`, `lipsound2 recognize`): pre-trained and fine-tuned on GRID s1, `experiments/avsr.py`
-DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344 vs LipSound2's 0.482/0.252, Griffin-Lim)
+# kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
+SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')
+DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped audio-visual recogniser (`lipsound2.avsr`, `lipsound2 recognize`):
+                                  # pre-trained and fine-tuned on GRID s1, `experiments/avsr.py`
+DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344
+                       # vs LipSound2's 0.482/0.252, Griffin-Lim)
 VOCODERS = {'griffinlim': 'lipsound2.synthesis', 'hifigan': 'lipsound2.hifigan', 'hifigan-onnx': 'lipsound2.hifigan',
-            'waveglow': 'lipsound2.waveglow'}  # name -> the module that registers it (`synthesis.get_vocoder`)
-DEFAULT_VOCODER = 'hifigan-onnx'  # HiFi-GAN V1 universal (`interp`), run by ONNX Runtime: the best STOI/ESTOI of the default model's speech on GRID s1 validation (`09a_results`: 0.560/0.354 vs Griffin-Lim's 0.534/0.344), PyTorch's waveform within 1e-4 at less CPU (`06a_hifigan`, `11_benchmarks`)
+            'waveglow': 'lipsound2.waveglow_checkpoints'}  # name -> the module that registers it
+DEFAULT_VOCODER = 'hifigan-onnx'  # HiFi-GAN V1 universal (`interp`), run by ONNX Runtime: the best STOI/ESTOI of the
+                                  # default model's speech on GRID s1 validation (`09a_results`: 0.560/0.354 vs
+                                  # Griffin-Lim's 0.534/0.344), PyTorch's waveform within 1e-4 at less CPU
+                                  # (`06a_hifigan`, `11_benchmarks`)

@@ -29,15 +29,16 @@ class NoSpaceError(LipSound2Error, OSError):
 MIN_FREE_BYTES = 1 << 20  # after a failed write, less than this free on the device means the disk filled up
 
 def _no_space(e:BaseException, folder:Path) -> bool:
-    "Whether the write error `e` came from a full device: `ENOSPC`/`EDQUOT`, or (writers such as libsndfile and torch's zip writer hide the errno) almost no space left."
+    """Whether the write error `e` came from a full device: `ENOSPC`/`EDQUOT`, or (writers such as libsndfile and
+    torch's zip writer hide the errno) almost no space left."""
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): return True
     try: return shutil.disk_usage(folder).free < MIN_FREE_BYTES
     except OSError: return False
 
 @contextlib.contextmanager
 def atomic_path(path:str|Path): # the file to write
-    """Context manager yielding a temporary `Path` beside `path` (same suffix); on success it replaces `path`, on error it
-    is removed. A write that fails because the device is full raises `NoSpaceError` naming `path`."""
+    """Context manager yielding a temporary `Path` beside `path` (same suffix); on success it replaces `path`, on error
+    it is removed. A write that fails because the device is full raises `NoSpaceError` naming `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.stem}.tmp{os.getpid()}{path.suffix}')
@@ -48,7 +49,8 @@ def atomic_path(path:str|Path): # the file to write
         if tmp.exists(): tmp.unlink()
         if not isinstance(e, LipSound2Error) and _no_space(e, path.parent):
             raise NoSpaceError(errno.ENOSPC, f"cannot write '{path}': no space left on the device "
-                               f"({shutil.disk_usage(path.parent).free/2**20:.1f} MB free); free some and run again") from None
+                               f"({shutil.disk_usage(path.parent).free/2**20:.1f} MB free); free some and "
+                               "run again") from None
         raise
     finally:
         if tmp.exists(): tmp.unlink()
@@ -102,19 +104,26 @@ class OrderedProcess:
         import multiprocessing
         self.fn, self.items, self.args, self.ahead = fn, list(items), args, max(1, ahead or len(items) or 1)
         self.died = died or (lambda it: LipSound2Error(f"{it!r}: the worker process died on it"))
-        self._ctx, self._init, self._pool, self._queued, self._next = multiprocessing.get_context(start), (initializer, initargs), None, [], 0
+        self._ctx, self._init, self._pool, self._queued, self._next = multiprocessing.get_context(start), (initializer,
+            initargs), None, [], 0
         self._submit()
 
     def _submit(self):
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
         while len(self._queued) < self.ahead and self._next < len(self.items):
-            if self._pool is None: self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=self._init[0], initargs=self._init[1])
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(1, mp_context=self._ctx, initializer=self._init[0],
+                                                 initargs=self._init[1])
             try: f = self._pool.submit(self.fn, self.items[self._next], *self.args)
-            except BrokenProcessPool:  # it died on a queued item, named when that item's result is taken; or idle: a new one
+            except BrokenProcessPool:  # it died on a queued item, named when that item's result is taken; or idle: a
+                                       # new one
                 if self._queued: return
-                self._pool.shutdown(wait=False); self._pool = None; continue
-            self._queued.append((self._next, f)); self._next += 1
+                self._pool.shutdown(wait=False)
+                self._pool = None
+                continue
+            self._queued.append((self._next, f))
+            self._next += 1
 
     def __iter__(self):
         from concurrent.futures.process import BrokenProcessPool
@@ -124,8 +133,10 @@ class OrderedProcess:
                 try: out = f.result()
                 except BrokenProcessPool:  # one worker runs them in order: the item being run is the one that killed it
                     out = self.died(self.items[i])
-                    self._queued.clear(); self._next = i + 1
-                    self._pool.shutdown(wait=False); self._pool = None
+                    self._queued.clear()
+                    self._next = i + 1
+                    self._pool.shutdown(wait=False)
+                    self._pool = None
                 self._submit()
                 yield out
         finally: self.close()
@@ -137,7 +148,9 @@ class OrderedProcess:
 
     def close(self):
         "Stop the worker; items not yet run are dropped."
-        if self._pool is not None: self._pool.shutdown(wait=True, cancel_futures=True); self._pool = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         self._queued.clear()
 
     def __enter__(self): return self
@@ -149,7 +162,8 @@ CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'lipsound2', 2
 _V1_KINDS = {'lipsound2.jasper': 'jasper', 'lipsound2.waveglow': 'waveglow'}  # version-1 tags of other models
 
 class CheckpointError(LipSound2Error, ValueError):
-    "A file is not a loadable lipsound2 checkpoint, or does not fit the model; the message names the file and the reason."
+    """A file is not a loadable lipsound2 checkpoint, or does not fit the model; the message names the file and the
+    reason."""
 
 def save_checkpoint(path:str|Path, # the file to write (atomically; parent folders are made)
                     kind:str, # model kind, e.g. 'lipsound2', 'jasper', 'waveglow'
@@ -158,7 +172,8 @@ def save_checkpoint(path:str|Path, # the file to write (atomically; parent folde
                     precision:str='float32', # 'float16' halves the file; floating tensors are stored in it
                     **extra) -> Path: # more entries: tensors, numbers, strings and plain containers only
     "Write a checkpoint in the convention above; returns the path. Raises `ValueError` for an unknown precision."
-    if precision not in ('float32', 'float16'): raise ValueError(f"precision must be 'float32' or 'float16', not {precision!r}")
+    if precision not in ('float32', 'float16'):
+        raise ValueError(f"precision must be 'float32' or 'float16', not {precision!r}")
     import torch
     dt = getattr(torch, precision)
     sd = {k: (v.detach().cpu().to(dt) if v.is_floating_point() else v.detach().cpu()) for k, v in state_dict.items()}
@@ -176,7 +191,8 @@ def _normalise(ck:dict) -> dict|None:
     "A checkpoint dict with `kind`, `version` and `precision` filled in from any version; None if it is not ours."
     if ck.get('format') == CHECKPOINT_FORMAT and 'kind' in ck: return ck
     if ck.get('format') == CHECKPOINT_FORMAT:  # version 1 LipSound2: `fp16=`
-        return {**ck, 'kind': 'lipsound2', 'version': ck.get('version', 1), 'precision': 'float16' if ck.get('fp16') else 'float32'}
+        return {**ck, 'kind': 'lipsound2', 'version': ck.get('version', 1),
+                'precision': 'float16' if ck.get('fp16') else 'float32'}
     tag = ck.get('kind') if ck.get('kind') in _V1_KINDS else ck.get('format')
     if tag in _V1_KINDS:  # version 1 Jasper (`kind=`, always half) and WaveGlow (`format=`, `half` not recorded)
         sd = ck.get('state_dict', {})
@@ -192,7 +208,8 @@ def read_checkpoint(path:str|Path, # checkpoint file
     of a newer version, or a pickle that holds code or Python objects."""
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"'{path}': no such checkpoint file")
-    if not zipfile.is_zipfile(path): raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (not a torch.save archive)")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (not a torch.save archive)")
     import torch
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -200,13 +217,16 @@ def read_checkpoint(path:str|Path, # checkpoint file
                               f"(torch.load weights_only=True failed). Only load it with weights_only=False if you "
                               f"trust its source. Detail: {_unpickling_detail(e)}") from None
     except Exception as e:
-        raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (torch.load failed: {type(e).__name__}: {e})") from None
+        raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (torch.load failed: "
+                              f"{type(e).__name__}: {e})") from None
     ck = _normalise(ck) if isinstance(ck, dict) else None
-    if ck is None: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no format tag {CHECKPOINT_FORMAT!r})")
+    if ck is None:
+        raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no format tag {CHECKPOINT_FORMAT!r})")
     if kind is not None and ck['kind'] != kind:
         raise CheckpointError(f"'{path}' is a {ck['kind']} checkpoint, not a {kind} one")
     if ck['version'] > CHECKPOINT_VERSION:
-        raise CheckpointError(f"'{path}' has checkpoint version {ck['version']}; this lipsound2 reads up to {CHECKPOINT_VERSION}")
+        raise CheckpointError(f"'{path}' has checkpoint version {ck['version']}; this lipsound2 reads up to "
+                              f"{CHECKPOINT_VERSION}")
     if not isinstance(ck.get('config'), dict) or not isinstance(ck.get('state_dict'), dict):
         raise CheckpointError(f"'{path}' is damaged: its 'config' or 'state_dict' entry is missing or not a dict")
     return ck
@@ -217,7 +237,8 @@ def weights_dir() -> Path:
     return Path(str(files('lipsound2')))/'weights'
 
 def resolve_weights(path_or_name:str|Path) -> Path:
-    "`path_or_name` if it is a file, else the shipped checkpoint of that name; raises `CheckpointError` naming both places."
+    """`path_or_name` if it is a file, else the shipped checkpoint of that name; raises `CheckpointError` naming both
+    places."""
     p = Path(path_or_name)
     if p.is_file(): return p
     shipped = weights_dir()/p.name
@@ -229,13 +250,15 @@ DATA_ENV = 'LIPSOUND2_DATA'
 
 def data_root(sub:str='', # a sub-folder such as 'grid' or 'grid/s1'
               required:bool=True) -> Path|None: # raise if missing, else return None
-    "The folder `$LIPSOUND2_DATA/sub`. Raises `LipSound2Error` (or returns None) when the variable or the folder is missing."
+    """The folder `$LIPSOUND2_DATA/sub`. Raises `LipSound2Error` (or returns None) when the variable or the folder is
+    missing."""
     root = os.environ.get(DATA_ENV)  # empty counts as not set
     p = Path(root)/sub if root else None
     if p is not None and p.exists(): return p
     if not required: return None
     why = f"{DATA_ENV} is not set" if not root else f"'{p}' does not exist"
-    raise LipSound2Error(f"corpus data not found: {why}; set {DATA_ENV} to the folder that holds grid/ (and ljspeech/), "
+    raise LipSound2Error(f"corpus data not found: {why}; set {DATA_ENV} to the folder that holds grid/ (and "
+                         "ljspeech/), "
                          f"or pass the corpus folder as an argument")
 
 # %% ../nbs/00_core.ipynb #3a1bd02c
@@ -256,14 +279,18 @@ def checkpoint_header(path:str|Path) -> dict:
     `precision` of a version-1 file, which only its tensors tell, reads 'float32'."""
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"'{path}': no such checkpoint file")
-    if not zipfile.is_zipfile(path): raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (not a torch.save archive)")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (not a torch.save archive)")
     with zipfile.ZipFile(path) as z:
         pkl = [n for n in z.namelist() if n.endswith('/data.pkl')]
         if len(pkl) != 1: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no data.pkl in the archive)")
         try: ck = _HeaderUnpickler(z.open(pkl[0])).load()
         except pickle.UnpicklingError as e:
-            raise CheckpointError(f"'{path}' was refused: it holds pickled code or Python objects, not only tensors ({e})") from None
-        except Exception as e: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint ({type(e).__name__}: {e})") from None
+            raise CheckpointError(f"'{path}' was refused: it holds pickled code or Python objects, not only "
+                                  f"tensors ({e})") from None
+        except Exception as e:
+            raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint ({type(e).__name__}: {e})") from None
     ck = _normalise(ck) if isinstance(ck, dict) else None
-    if ck is None: raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no format tag {CHECKPOINT_FORMAT!r})")
+    if ck is None:
+        raise CheckpointError(f"'{path}' is not a lipsound2 checkpoint (no format tag {CHECKPOINT_FORMAT!r})")
     return ck

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00e_corpora.ipynb #79c0ba32
 from __future__ import annotations
-import csv
+import csv, importlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +13,15 @@ from .audio import AUDIO_EXTS
 from .video import VIDEO_EXTS
 
 # %% auto #0
-__all__ = ['GRID_SLOTS', 'CORPUS_READERS', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence', 'read_align',
-           'read_align_span', 'read_grid', 'grid_split', 'read_folder', 'register_corpus', 'corpus_names',
+__all__ = ['GRID_SLOTS', 'CORPUS_READERS', 'CORPUS_MODULES', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence',
+           'read_align', 'read_align_span', 'read_grid', 'grid_split', 'read_folder', 'register_corpus', 'corpus_names',
            'detect_corpus', 'read_corpus']
 
 # %% ../nbs/00e_corpora.ipynb #9a49bbfc
 @dataclass
 class Utterance:
-    "One utterance: a video, optionally a separate audio file, a transcript, a speaker, a split name, a GRID `.align` file and the language. Every corpus reader yields these."
+    """One utterance: a video, optionally a separate audio file, a transcript, a speaker, a split name, a GRID `.align`
+    file and the language. Every corpus reader yields these."""
     utt_id:str
     video:Path
     audio:Path|None=None
@@ -39,7 +40,8 @@ def unique_names(paths:list[Path], # files under `root`
                  root:str|Path, # the folder they were found in
                  sep:str='/') -> list[str]: # joins folder names: '/' mirrors the folders, '__' makes file names
     """One name per file, telling all apart: its path under `root` without suffix (`spkA/clip`), keeping the suffix
-    (`spkA/clip.mkv`) where files differ only in it. Raises `CorpusError` naming both files if two names still collide."""
+    (`spkA/clip.mkv`) where files differ only in it. Raises `CorpusError` naming both files if two names still
+    collide."""
     rel = [Path(p).relative_to(root) for p in paths]
     base = [sep.join(r.with_suffix('').parts) for r in rel]
     n = Counter(base)
@@ -68,7 +70,8 @@ def read_align(path:str|Path) -> str:
     return ' '.join(w for w in words if w not in ('sil', 'sp'))
 
 def read_align_span(path:str|Path) -> tuple[float, float]:
-    "Start and end (seconds) of the speech in a GRID `.align` file (times in 1/25000 s; `sil`/`sp` skipped). Raises `ValueError` when it holds no word."
+    """Start and end (seconds) of the speech in a GRID `.align` file (times in 1/25000 s; `sil`/`sp` skipped). Raises
+    `ValueError` when it holds no word."""
     rows = [l.split() for l in Path(path).read_text().splitlines() if l.strip()]
     sp = [(int(a), int(b)) for a, b, w in rows if w not in ('sil', 'sp')]
     if not sp: raise ValueError(f"'{path}': no words")
@@ -95,13 +98,15 @@ def read_grid(root:str|Path, prefer:str='video') -> list[Utterance]:
             elif mp4.exists(): video, audio = mp4, sd/'audio'/f'{u}.flac'
             elif mpg.exists(): video, audio = mpg, None
             else: continue
-            utts.append(Utterance(f'{sd.name}_{u}' if prefix else u, video, audio if audio is not None and audio.exists() else None,
+            utts.append(Utterance(f'{sd.name}_{u}' if prefix else u, video,
+                                  audio if audio is not None and audio.exists() else None,
                                   read_align(al), sd.name, splits.get(u), al, 'en'))
     return utts
 
 # %% ../nbs/00e_corpora.ipynb #80caf09b
 def grid_split(split:str, # a `manifest.csv` split: 'train', 'val', 'test' or 'extra'
-               root:str|Path|None=None) -> list[Utterance]: # GRID folder (speakers or one speaker); default `data_root('grid')`
+               root:str|Path|None=None) -> list[Utterance]: # GRID folder (speakers or one speaker); default
+                                                            # `data_root('grid')`
     """The GRID utterances of `split`, sorted by speaker and id. Raises `LipSound2Error` when the corpus is not found
     or no utterance has that split."""
     root = data_root('grid') if root is None else Path(root)
@@ -110,12 +115,14 @@ def grid_split(split:str, # a `manifest.csv` split: 'train', 'val', 'test' or 'e
     out = [u for u in utts if u.split == split]
     if not out:
         have = sorted({u.split for u in utts if u.split})
-        raise LipSound2Error(f"'{root}': no GRID utterance has split {split!r} (splits there: {', '.join(have) or 'none, no manifest.csv'})")
+        raise LipSound2Error(f"'{root}': no GRID utterance has split {split!r} (splits there: "
+                             f"{', '.join(have) or 'none, no manifest.csv'})")
     return out
 
 # %% ../nbs/00e_corpora.ipynb #946af7f7
 def read_folder(root:str|Path) -> list[Utterance]:
-    "Every video under `root` (recursively), with a same-named audio file and `.txt` transcript when present. Raises `CorpusError` when ids collide."
+    """Every video under `root` (recursively), with a same-named audio file and `.txt` transcript when present. Raises
+    `CorpusError` when ids collide."""
     vids = sorted(p for p in Path(root).rglob('*') if p.suffix.lower() in VIDEO_EXTS)
     utts = []
     for v, uid in zip(vids, unique_names(vids, root, '__')):
@@ -135,11 +142,16 @@ def register_corpus(name:str, # the `--corpus` name, e.g. 'lrs3'
         return read
     return _reg
 
-register_corpus('grid', lambda r: (r/'align').is_dir() or any((d/'align').is_dir() for d in r.iterdir() if d.is_dir()))(read_grid)
+register_corpus('grid',
+                lambda r: (r/'align').is_dir()
+                or any((d/'align').is_dir() for d in r.iterdir() if d.is_dir()))(read_grid)
 
 # %% ../nbs/00e_corpora.ipynb #ac06d7aa
+CORPUS_MODULES = ('lipsound2.readers',)  # modules that register more layouts (`register_corpus`) when imported
+
 def _load_readers():
-    import lipsound2.readers  # noqa: F401  registers the large corpora (a separate module to keep this one small)
+    "Import the modules named in `CORPUS_MODULES` (by name, as `model` finds lazy kinds): they register their layouts."
+    for m in CORPUS_MODULES: importlib.import_module(m)
 
 def corpus_names() -> list[str]:
     "The names `read_corpus` accepts: 'auto', every registered layout, and 'folder'."
@@ -156,7 +168,9 @@ def read_corpus(root:str|Path, corpus:str='auto') -> list[Utterance]:
     Raises `CorpusError` for a missing folder, a file, or an unknown corpus name."""
     root = Path(root)
     if not root.exists(): raise CorpusError(f"'{root}': no such corpus folder")
-    if not root.is_dir(): raise CorpusError(f"'{root}' is a file, not a corpus folder: give the folder that holds the videos")
-    if corpus not in corpus_names(): raise CorpusError(f"'{root}': unknown corpus layout {corpus!r}; one of {', '.join(corpus_names())}")
+    if not root.is_dir():
+        raise CorpusError(f"'{root}' is a file, not a corpus folder: give the folder that holds the videos")
+    if corpus not in corpus_names():
+        raise CorpusError(f"'{root}': unknown corpus layout {corpus!r}; one of {', '.join(corpus_names())}")
     if corpus == 'auto': corpus = detect_corpus(root)
     return read_folder(root) if corpus == 'folder' else CORPUS_READERS[corpus][1](root)

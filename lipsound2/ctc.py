@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import jiwer
-from .corpora import GRID_SLOTS, is_grid_sentence
+from .corpora import GRID_SLOTS
 
 # %% auto #0
 __all__ = ['VOCAB', 'BLANK', 'DECODERS', 'normalize_text', 'text_to_ids', 'ids_to_text', 'greedy_decode', 'beam_decode',
@@ -76,7 +76,8 @@ class GridGrammar:
     def __init__(self, slots=GRID_SLOTS):
         self.slots = slots
         self.words = [(k, w) for k, ws in enumerate(slots) for w in ws]
-        labs = [([VOCAB.index(' ')] if k else []) + text_to_ids(w) for k, w in self.words]  # words after the first start with a space
+        # words after the first start with a space
+        labs = [([VOCAB.index(' ')] if k else []) + text_to_ids(w) for k, w in self.words]
         S = 2 * max(map(len, labs)) + 1
         W = len(labs)
         self.ext = torch.full((W, S), BLANK, dtype=torch.long)
@@ -107,18 +108,21 @@ def _grammar_viterbi(lp:torch.Tensor, g:GridGrammar) -> list[int]:
     a = np.full((W, S), NEG)
     a[slot == 0, :2] = lp[0][ext[slot == 0, :2]]
     bp = np.zeros((T, W, S), np.int8)                 # 0 stay, 1 from s-1, 2 from s-2, 3 entered from the slot before
-    ex_w = np.zeros((T, K), np.int64); ex_s = np.zeros((T, K), np.int64)   # best exit of each slot at t-1
+    ex_w = np.zeros((T, K), np.int64)
+    ex_s = np.zeros((T, K), np.int64)   # best exit of each slot at t-1
     emit_all = np.where(valid[None], lp[:, ext], NEG)  # (T, W, S)
     for t in range(1, T):
         fin = np.stack([a[rows, last], a[rows, last - 1]], 1)        # (W, 2): final blank, final label
-        fi = fin.argmax(1); fv = fin[rows, fi]
+        fi = fin.argmax(1)
+        fv = fin[rows, fi]
         sv = np.maximum.reduceat(fv, starts)                        # (K,) best exit score per slot
         for k in range(K - 1):
             j = starts[k] + fv[starts[k]:(starts[k+1] if k + 1 < K else W)].argmax()
             ex_w[t, k], ex_s[t, k] = j, last[j] - fi[j]
         cand = np.stack([a, np.pad(a[:, :-1], ((0, 0), (1, 0)), constant_values=NEG),
                          np.where(skip, np.pad(a[:, :-2], ((0, 0), (2, 0)), constant_values=NEG), NEG)], -1)
-        src = cand.argmax(-1); best = np.take_along_axis(cand, src[..., None], -1)[..., 0]
+        src = cand.argmax(-1)
+        best = np.take_along_axis(cand, src[..., None], -1)[..., 0]
         ent = np.where(slot > 0, sv[np.maximum(slot - 1, 0)], NEG)   # (W,)
         take = ent[:, None] > best[:, :2]
         best[:, :2] = np.where(take, ent[:, None], best[:, :2])
@@ -126,7 +130,8 @@ def _grammar_viterbi(lp:torch.Tensor, g:GridGrammar) -> list[int]:
         bp[t], a = src, best + emit_all[t]
     m = np.arange(starts[K-1], W)
     fin = np.stack([a[m, last[m]], a[m, last[m] - 1]], 1)
-    w = m[fin.max(1).argmax()]; s = last[w] - fin[w - starts[K-1]].argmax()
+    w = m[fin.max(1).argmax()]
+    s = last[w] - fin[w - starts[K-1]].argmax()
     words = [0] * K
     for t in range(T - 1, 0, -1):
         b = bp[t, w, s]
@@ -173,7 +178,8 @@ DECODERS = dict(greedy=greedy_decode, beam=beam_decode, grammar=grammar_decode) 
 
 # %% ../nbs/08a_ctc.ipynb #7c9e3f25
 def wer_cer(refs:list[str]|str, hyps:list[str]|str) -> tuple[float, float]:
-    "Corpus WER and CER (fractions, not %) of hypotheses `hyps` against references `refs`, via jiwer. `ValueError` for an empty reference."
+    """Corpus WER and CER (fractions, not %) of hypotheses `hyps` against references `refs`, via jiwer. `ValueError` for
+    an empty reference."""
     if isinstance(refs, str): refs, hyps = [refs], [hyps]
     refs, hyps = [normalize_text(r) for r in refs], [normalize_text(h) for h in hyps]
     if not all(refs): raise ValueError("empty reference transcript")

@@ -16,7 +16,8 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import LipSound2Error, NoSpaceError, OrderedProcess, atomic_path, atomic_torch_save, atomic_write_text, exit_with_parent
+from .core import (LipSound2Error, NoSpaceError, OrderedProcess, atomic_path, atomic_torch_save, atomic_write_text,
+                            exit_with_parent)
 from .config import MelConfig, PrepConfig
 from .audio import PreprocessingError
 from .video import FaceLandmarker, preprocess_utterance, crops_to_video
@@ -29,28 +30,35 @@ __all__ = ['CACHE_KEYS', 'WORKER_DIED', 'PACK_FORMAT', 'speaker_dependent_split'
            'default_split', 'split_ids', 'no_validation', 'get_dls', 'pack_cache', 'unpack_cache']
 
 # %% ../nbs/00f_data.ipynb #d6408a1d
-def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
+def speaker_dependent_split(utts:list[Utterance], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,
+    str]:
     "Per speaker, a seeded random train/val/test split; utterances that already carry a split keep it."
     rng, out = np.random.default_rng(seed), {}
     for spk in sorted({u.speaker for u in utts}, key=str):
         us = [u for u in utts if u.speaker == spk]
         free = [u.utt_id for u in us if not u.split]
         out.update({u.utt_id: u.split for u in us if u.split})
-        free = list(rng.permutation(free)); nv, nt = int(len(free)*valid_pct), int(len(free)*test_pct)
-        out.update({u: 'val' for u in free[:nv]}); out.update({u: 'test' for u in free[nv:nv+nt]})
+        free = list(rng.permutation(free))
+        nv, nt = int(len(free)*valid_pct), int(len(free)*test_pct)
+        out.update({u: 'val' for u in free[:nv]})
+        out.update({u: 'test' for u in free[nv:nv+nt]})
         out.update({u: 'train' for u in free[nv+nt:]})
     return out
 
-def speaker_independent_split(utts:list[Utterance], test_speakers:list[str], valid_speakers:list[str]=()) -> dict[str,str]:
+def speaker_independent_split(utts:list[Utterance], test_speakers:list[str], valid_speakers:list[str]=()) -> dict[str,
+    str]:
     "Whole speakers held out: `test_speakers` form the test split, `valid_speakers` the validation split."
-    return {u.utt_id: 'test' if u.speaker in test_speakers else 'val' if u.speaker in valid_speakers else 'train' for u in utts}
+    return {u.utt_id: 'test' if u.speaker in test_speakers else 'val' if u.speaker in valid_speakers else 'train'
+            for u in utts}
 
 # %% ../nbs/00f_data.ipynb #b03e1cf1
 def save_split(split:dict[str,str], path:str|Path):
     "Write `{utt_id: split}` as a two-column CSV (`utt_id,split`), sorted by id."
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['utt_id', 'split']); w.writerows(sorted(split.items()))
+        w = csv.writer(f)
+        w.writerow(['utt_id', 'split'])
+        w.writerows(sorted(split.items()))
 
 def load_split(path:str|Path) -> dict[str,str]:
     "Read a split CSV written by `save_split`."
@@ -58,7 +66,8 @@ def load_split(path:str|Path) -> dict[str,str]:
 
 # %% ../nbs/00f_data.ipynb #7752f125
 class CacheError(LipSound2Error, ValueError):
-    "A cache folder or file cannot be used; the message names it and says what to do (usually: run `lipsound2 prepare` again)."
+    """A cache folder or file cannot be used; the message names it and says what to do (usually: run `lipsound2 prepare`
+    again)."""
 
 CACHE_KEYS = ('crops', 'mel', 'boxes', 'meta')  # the arrays of one cache file
 
@@ -78,8 +87,11 @@ def check_utt_id(utt_id:str, # an utterance id from a corpus, manifest or pack
     """`utt_id` when it is a plain file name, written as `<cache>/<utt_id>.npz` inside the cache folder. Raises
     `CacheError` for a path (`../x`, `a/b`, `/tmp/x`), `.` or `..`, a hidden name (`.x`: left out as an unfinished
     write) or a NUL: a file named from data never lands outside its folder."""
-    if not isinstance(utt_id, str) or not utt_id or utt_id in ('.', '..') or utt_id.startswith('.') or any(c in utt_id for c in '/\\\0'):
-        raise CacheError(f"{where} {utt_id!r} is not a plain file name: it would be written outside the cache folder, or hidden")
+    if not isinstance(utt_id, str) or not utt_id or utt_id in ('.',
+                                                               '..') or utt_id.startswith('.') or any(c in utt_id
+                                                                   for c in '/\\\0'):
+        raise CacheError(f"{where} {utt_id!r} is not a plain file name: it would be written outside the cache folder, "
+                         "or hidden")
     return utt_id
 
 
@@ -88,31 +100,39 @@ _WORKER = {}
 def _init_worker(ppid:int):
     import cv2
     exit_with_parent(ppid)
-    torch.set_num_threads(1); cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     _WORKER['lm'] = FaceLandmarker()
 
 def _atomic_savez(path:Path, **arrays):
-    buf = io.BytesIO(); np.savez(buf, **arrays)  # in memory first: a full disk then fails one plain write, not a zip writer
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # in memory first: a full disk then fails one plain write, not a zip writer
     with atomic_path(path) as tmp: tmp.write_bytes(buf.getbuffer())
 
 def _prepare_one(u:Utterance, cache_dir:Path|None, cfg:PrepConfig, save=None) -> tuple[str, str|None, int]:
-    "Preprocess `u` and write its arrays to `cache_dir/<utt_id>.npz`, or hand them to `save(arrays)` (`lipsound2.shards`); returns (utt_id, error or None, frames)."
+    """Preprocess `u` and write its arrays to `cache_dir/<utt_id>.npz`, or hand them to `save(arrays)`
+    (`lipsound2.shards`); returns (utt_id, error or None, frames)."""
     try:
         lm = _WORKER.get('lm') or _WORKER.setdefault('lm', FaceLandmarker())
         r = preprocess_utterance(u.video, u.audio, cfg, lm)
-        meta = dict(utt_id=u.utt_id, video=str(u.video), audio=str(u.audio) if u.audio else None, transcript=u.transcript,
+        meta = dict(utt_id=u.utt_id, video=str(u.video), audio=str(u.audio) if u.audio else None,
+                    transcript=u.transcript,
                     speaker=u.speaker, split=u.split, language=u.language, missing_face=r['missing_face'])
-        arrays = dict(crops=r['crops'], mel=r['mel'].astype(np.float16), boxes=r['boxes'], meta=np.array(json.dumps(meta)))
+        arrays = dict(crops=r['crops'], mel=r['mel'].astype(np.float16), boxes=r['boxes'],
+                      meta=np.array(json.dumps(meta)))
         save(arrays) if save else _atomic_savez(cache_dir/f'{u.utt_id}.npz', **arrays)
         return u.utt_id, None, r['n_frames']
     except NoSpaceError: raise  # a full disk fails every utterance after it: stop the run
     except PreprocessingError as e: return u.utt_id, str(e), 0
     except Exception as e:  # unexpected: the traceback too under `lipsound2 --verbose`
         import traceback
-        return u.utt_id, f"'{u.video}': {type(e).__name__}: {e}" + ('\n' + traceback.format_exc() if os.environ.get('LIPSOUND2_VERBOSE') == '1' else ''), 0
+        return u.utt_id, f"'{u.video}': {type(e).__name__}: {e}" + ('\n' + traceback.format_exc()
+                                                                    if os.environ.get('LIPSOUND2_VERBOSE') == '1'
+                                                                    else ''), 0
 
 def _prepare_noting(u:Utterance, cache_dir:Path, cfg:PrepConfig) -> tuple[str, str|None, int, list[str]]:
-    "`_prepare_one` and the messages of lipsound2's warnings meanwhile (several faces in view): a worker process cannot show them."
+    """`_prepare_one` and the messages of lipsound2's warnings meanwhile (several faces in view): a worker process
+    cannot show them."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         r = _prepare_one(u, cache_dir, cfg)
@@ -130,11 +150,14 @@ def _pid_alive(pid:int) -> bool:
     return True
 
 def _remove_stale_temps(cache_dir:str|Path) -> list[str]:
-    "Remove the hidden temporary files `.<id>.tmp<pid>.npz` (`lipsound2.core.atomic_path`) of writers that ended; returns their names."
+    """Remove the hidden temporary files `.<id>.tmp<pid>.npz` (`lipsound2.core.atomic_path`) of writers that ended;
+    returns their names."""
     gone = []
     for p in Path(cache_dir).glob('.*.tmp*.npz'):
         pid = p.name.rsplit('.tmp', 1)[1][:-len('.npz')]
-        if pid.isdigit() and not _pid_alive(int(pid)): p.unlink(missing_ok=True); gone.append(p.name)
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            p.unlink(missing_ok=True)
+            gone.append(p.name)
     return sorted(gone)
 
 # %% ../nbs/00f_data.ipynb #a1bc3997
@@ -143,25 +166,31 @@ def check_cache_config(cache_dir:str|Path, cfg:PrepConfig) -> None:
     p = Path(cache_dir)/'config.json'
     if p.exists():
         old = PrepConfig.from_dict(json.loads(p.read_text()))
-        if old != cfg: raise ValueError(f"'{cache_dir}' was made with other settings {old.diff(cfg)}: use another cache folder")
+        if old != cfg:
+            raise ValueError(f"'{cache_dir}' was made with other settings {old.diff(cfg)}: use another cache folder")
     else: atomic_write_text(p, json.dumps(cfg.to_dict(), indent=1))
 
 # %% ../nbs/00f_data.ipynb #e9adfa19
-WORKER_DIED = "the worker process died on it (a crash in the video decoder or in mediapipe, or the system ran out of memory)"
+WORKER_DIED = ("the worker process died on it (a crash in the video decoder or in mediapipe, or the system ran out of "
+               "memory)")
 
 def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_workers:int, fn=None):
-    """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`: `(utt_id, error, frames, warnings)`) for each of `todo`,
-    run in `n_workers` spawned processes, as they finish. A worker that dies (a native crash, the out-of-memory killer)
-    breaks the pool: the utterances it left undone then run one at a time in order in one new worker
-    (`core.OrderedProcess`), so that the one that kills it again fails alone (`WORKER_DIED`) and the rest are done. Exceptions of `fn` (`NoSpaceError`) propagate;
-    `LipSound2Error` when the workers die as they start (a script without a `__main__` guard)."""
+    """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`: `(utt_id, error, frames, warnings)`) for each of
+    `todo`, run in `n_workers` spawned processes, as they finish. A worker that dies (a native crash, the out-of-memory
+    killer) breaks the pool: the utterances it left undone then run one at a time in order in one new worker
+    (`core.OrderedProcess`), so that the one that kills it again fails alone (`WORKER_DIED`) and the rest are done.
+    Exceptions of `fn` (`NoSpaceError`) propagate; `LipSound2Error` when the workers die as they start (a script without
+    a `__main__` guard)."""
     fn, left = fn or _prepare_noting, []
-    ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),))
-    try: [f.result() for f in [ex.submit(int) for _ in range(n_workers)]]  # a no-op each: workers that cannot start are no bad video
+    ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn'), initializer=_init_worker,
+                             initargs=(os.getpid(),))
+    # a no-op each: workers that cannot start are no bad video
+    try: [f.result() for f in [ex.submit(int) for _ in range(n_workers)]]
     except BrokenProcessPool:
         ex.shutdown()
-        raise LipSound2Error(f"'{cache_dir}': the worker processes of `prepare` died as they started. From a script, call `prepare` "
-                             "under `if __name__ == '__main__':` (each worker is spawned and imports the script again)") from None
+        raise LipSound2Error(f"'{cache_dir}': the worker processes of `prepare` died as they started. From a script, "
+                             "call `prepare` under `if __name__ == '__main__':` (each worker is spawned and imports "
+                             "the script again)") from None
     try:
         futs = {ex.submit(fn, u, cache_dir, cfg): u for u in todo}
         for f in as_completed(futs):
@@ -170,8 +199,10 @@ def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_worker
     finally: ex.shutdown(cancel_futures=True)
     if not left: return
     order = {u.utt_id: i for i, u in enumerate(todo)}
-    with OrderedProcess(fn, sorted(left, key=lambda u: order[u.utt_id]), (cache_dir, cfg), start='spawn', initializer=_init_worker,
-                        initargs=(os.getpid(),), died=lambda u: (u.utt_id, f"'{u.video}': {WORKER_DIED}", 0, [])) as one:
+    with OrderedProcess(fn, sorted(left, key=lambda u: order[u.utt_id]), (cache_dir, cfg), start='spawn',
+                        initializer=_init_worker,
+                        initargs=(os.getpid(),), died=lambda u: (u.utt_id, f"'{u.video}': {WORKER_DIED}", 0,
+                                                                 [])) as one:
         yield from one
     _remove_stale_temps(cache_dir)      # what the dead workers were writing
 
@@ -180,28 +211,34 @@ def _in_processes(todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, n_worker
 def _on_dask(client, todo:list[Utterance], cache_dir:Path, cfg:PrepConfig, fn=None):
     """Yield `fn(u, cache_dir, cfg)` (default `_prepare_noting`) for each of `todo` as Dask tasks finish, one task per
     utterance, each written atomically by its worker. Dask runs a task again when its worker dies, and gives up after
-    `distributed.scheduler.allowed-failures` deaths (`KilledWorker`): that utterance alone then fails (`WORKER_DIED`)."""
+    `distributed.scheduler.allowed-failures` deaths (`KilledWorker`): that utterance alone then fails
+    (`WORKER_DIED`)."""
     from distributed import KilledWorker, as_completed as dask_completed
     futs = client.map(fn or _prepare_noting, todo, cache_dir=cache_dir, cfg=cfg, pure=False)
     owner = {f.key: u for f, u in zip(futs, todo)}
     for f in dask_completed(futs):
         try: yield f.result()
-        except KilledWorker: u = owner[f.key]; yield u.utt_id, f"'{u.video}': {WORKER_DIED}", 0, []
+        except KilledWorker:
+            u = owner[f.key]
+            yield u.utt_id, f"'{u.video}': {WORKER_DIED}", 0, []
 
 
 # %% ../nbs/00f_data.ipynb #60952ea3
 def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(), n_workers:int|None=None,
-            progress:bool=True, client=None) -> dict: # client: a `distributed.Client` to run on a Dask cluster instead of local processes
+            progress:bool=True, client=None) -> dict: # client: a `distributed.Client` to run on a Dask cluster instead
+                                                      # of local processes
     """Cache crops and mel spectrograms of `utts` in `cache_dir` (one `<utt_id>.npz` each), skipping finished ones,
     making damaged ones again (`check_cached`) and removing what killed runs left (`_remove_stale_temps`). Returns
-    dict(done, skipped, failed={utt_id: message}, damaged={utt_id: what was wrong}, warnings={utt_id: [messages]}, frames, seconds); failures are also
-    written to `failures.json`. A bad utterance never stops the run. Raises `CacheError` when two utterances share an id, or an id is not a plain file name (`check_utt_id`)."""
+    dict(done, skipped, failed={utt_id: message}, damaged={utt_id: what was wrong}, warnings={utt_id: [messages]},
+    frames, seconds); failures are also written to `failures.json`. A bad utterance never stops the run. Raises
+    `CacheError` when two utterances share an id, or an id is not a plain file name (`check_utt_id`)."""
     for u in utts: check_utt_id(u.utt_id, f"'{u.video}': its utterance id")  # no path from data leaves the cache folder
     dup = [i for i, n in Counter(u.utt_id for u in utts).items() if n > 1]
     if dup:
         a, b = [u.video for u in utts if u.utt_id == dup[0]][:2]
         raise CacheError(f"'{a}' and '{b}' have the same utterance id {dup[0]!r}: one cache file cannot hold both")
-    cache_dir = Path(cache_dir); cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     check_cache_config(cache_dir, cfg)
     _remove_stale_temps(cache_dir)
     have = {u.utt_id for u in utts if (cache_dir/f'{u.utt_id}.npz').exists()}
@@ -218,7 +255,9 @@ def prepare(utts:list[Utterance], cache_dir:str|Path, cfg:PrepConfig=PrepConfig(
             for uid, err, n, notes in progress_bar(it, total=len(todo), display=progress):
                 if notes: res['warnings'][uid] = notes
                 if err: res['failed'][uid] = err
-                else: res['done'] += 1; res['frames'] += n
+                else:
+                    res['done'] += 1
+                    res['frames'] += n
         finally: it.close()  # `_in_processes` stops its workers
     res['seconds'] = time.perf_counter() - t0
     fails = cache_dir/'failures.json'
@@ -234,15 +273,18 @@ def _read_cached(cache_dir:str|Path, utt_id:str, keys:tuple=CACHE_KEYS) -> dict:
     try:
         with np.load(p) as z: return {k: z[k] for k in keys}
     except Exception as e:  # BadZipFile (CRC, truncation), KeyError, ValueError (not an npz): all mean a damaged file
-        raise CacheError(f"'{p}' is damaged ({type(e).__name__}: {e}); run `lipsound2 prepare` again to make it anew") from None
+        raise CacheError(f"'{p}' is damaged ({type(e).__name__}: {e}); run `lipsound2 prepare` again to "
+                         "make it anew") from None
 
 def load_cached(cache_dir:str|Path, utt_id:str) -> dict:
-    "One cached utterance: dict(crops `(T, S, S, 3)` uint8, mel `(n_mels, T_mel)` float32, boxes `(T, 3)`, meta dict). Raises `CacheError` naming a missing or damaged file."
+    """One cached utterance: dict(crops `(T, S, S, 3)` uint8, mel `(n_mels, T_mel)` float32, boxes `(T, 3)`, meta dict).
+    Raises `CacheError` naming a missing or damaged file."""
     z = _read_cached(cache_dir, utt_id)
     return dict(crops=z['crops'], mel=z['mel'].astype(np.float32), boxes=z['boxes'], meta=json.loads(str(z['meta'])))
 
 def cached_meta(cache_dir:str|Path, utt_id:str) -> dict:
-    "The metadata (transcript, speaker, split, source files) of one cached utterance, without reading its arrays. Raises `CacheError`."
+    """The metadata (transcript, speaker, split, source files) of one cached utterance, without reading its arrays.
+    Raises `CacheError`."""
     return json.loads(str(_read_cached(cache_dir, utt_id, ('meta',))['meta']))
 
 def cached_ids(cache_dir:str|Path) -> list[str]:
@@ -251,14 +293,16 @@ def cached_ids(cache_dir:str|Path) -> list[str]:
 
 # %% ../nbs/00f_data.ipynb #c01b5bcd
 def _leave_out(cache_dir:Path, damaged:dict, total:int, fail:bool=False):
-    "Warn (or, with `fail`, raise `CacheError`) that the `damaged` `{utt_id: what is wrong}` of `total` cache files are left out."
+    """Warn (or, with `fail`, raise `CacheError`) that the `damaged` `{utt_id: what is wrong}` of `total` cache files
+    are left out."""
     eg = '; '.join(f"'{Path(cache_dir)/u}.npz' is {w}" for u, w in list(damaged.items())[:3])
     msg = f"{len(damaged)} of {total} cache files cannot be read: {eg}; run `lipsound2 prepare` again to make them anew"
     if fail: raise CacheError(msg)
     warnings.warn(msg + " (left out)")
 
 def lip_item(crops:np.ndarray, mel:np.ndarray, img_size:int|None=None, gray:bool=False) -> tuple:
-    "One training item from cached arrays: `(video (C, T, H, W) uint8, mel (n_mels, T_mel) float32)`; also used by `lipsound2.shards`."
+    """One training item from cached arrays: `(video (C, T, H, W) uint8, mel (n_mels, T_mel) float32)`; also used by
+    `lipsound2.shards`."""
     v = (crops_to_video(crops, img_size, gray)*255).round().to(torch.uint8)
     return v, torch.from_numpy(np.asarray(mel, np.float32))
 
@@ -269,7 +313,9 @@ class LipDataset(torch.utils.data.Dataset):
                  preload:bool=False): # read every item into memory once (uint8 crops), for small corpora
         self.cache_dir, self.img_size, self.gray = Path(cache_dir), img_size, gray
         missing = [u for u in utt_ids if not (self.cache_dir/f'{u}.npz').exists()]
-        if missing: raise CacheError(f"{len(missing)} utterances are not in '{cache_dir}', e.g. {missing[:3]}; run `lipsound2 prepare`")
+        if missing:
+            raise CacheError(f"{len(missing)} utterances are not in '{cache_dir}', e.g. {missing[:3]}; run `lipsound2 "
+                             "prepare`")
         damaged = {u: w for u in utt_ids if (w := check_cached(self.cache_dir/f'{u}.npz'))}
         self.ids = [u for u in utt_ids if u not in damaged]
         if damaged: _leave_out(self.cache_dir, damaged, len(utt_ids), fail=not self.ids)
@@ -302,40 +348,51 @@ def check_crop_sizes(cache_dir:str|Path, utt_ids:list[str]) -> None:
     cache_dir, cfg = Path(cache_dir), Path(cache_dir)/'config.json'
     sides = {u: _crop_side(cache_dir/f'{u}.npz') for u in utt_ids}
     if not sides: return
-    want = PrepConfig.from_dict(json.loads(cfg.read_text())).crop_size if cfg.exists() else Counter(sides.values()).most_common(1)[0][0]
+    if cfg.exists(): want = PrepConfig.from_dict(json.loads(cfg.read_text())).crop_size
+    else: want = Counter(sides.values()).most_common(1)[0][0]
     odd = {u: s for u, s in sides.items() if s != want}
     if not odd: return
-    eg = ', '.join(f"'{cache_dir/u}.npz' ({s}x{s})" for u, s in list(odd.items())[:3]) + (', ...' if len(odd) > 3 else '')
-    raise CacheError(f"{len(odd)} of {len(sides)} files in '{cache_dir}' hold crops of another size than the cache's {want}x{want}"
-                     f"{' (its config.json)' if cfg.exists() else ''}: {eg}; they were made with other settings: move them out of it")
+    eg = ', '.join(f"'{cache_dir/u}.npz' ({s}x{s})" for u, s in list(odd.items())[:3]) + (', ...' if len(odd) > 3
+        else '')
+    raise CacheError(f"{len(odd)} of {len(sides)} files in '{cache_dir}' hold crops of another size than the cache's "
+                     f"{want}x{want}"
+                     f"{' (its config.json)' if cfg.exists() else ''}: {eg}; they were made with other settings: move "
+                     "them out of it")
 
 
 # %% ../nbs/00f_data.ipynb #dd75102d
 def collate_lip(items:list, mel_pad:float=MelConfig().log_floor) -> tuple:
-    "Pad `(video (C, T, H, W), mel (n_mels, T_mel))` pairs into `(video (B, C, T, H, W), video_lens, mel (B, n_mels, T_mel), mel_lens)`."
-    vl = torch.tensor([v.shape[1] for v, _ in items]); ml = torch.tensor([m.shape[1] for _, m in items])
+    """Pad `(video (C, T, H, W), mel (n_mels, T_mel))` pairs into `(video (B, C, T, H, W), video_lens, mel (B, n_mels,
+    T_mel), mel_lens)`."""
+    vl = torch.tensor([v.shape[1] for v, _ in items])
+    ml = torch.tensor([m.shape[1] for _, m in items])
     video = torch.zeros(len(items), *items[0][0].shape[:1], int(vl.max()), *items[0][0].shape[2:])
     mel = torch.full((len(items), items[0][1].shape[0], int(ml.max())), mel_pad)
-    for i, (v, m) in enumerate(items): video[i, :, :v.shape[1]] = v; mel[i, :, :m.shape[1]] = m
+    for i, (v, m) in enumerate(items):
+        video[i, :, :v.shape[1]] = v
+        mel[i, :, :m.shape[1]] = m
     return video, vl, mel, ml
 
 class SortedLipDL(DataLoader):
     "fastai `DataLoader` whose shuffled batches hold utterances of similar length (less padding), longest batch first."
     def __init__(self, dataset, lengths:list[int], **kw):
-        self.lengths = np.asarray(lengths); super().__init__(dataset, create_batch=collate_lip, **kw)
+        self.lengths = np.asarray(lengths)
+        super().__init__(dataset, create_batch=collate_lip, **kw)
     def get_idxs(self):
         idxs = np.argsort(-self.lengths, kind='stable')
         if not self.shuffle: return list(idxs)
         idxs = np.random.permutation(len(idxs))
         chunk = self.bs*50  # sort within large random chunks, then shuffle the batches
-        idxs = np.concatenate([c[np.argsort(-self.lengths[c], kind='stable')] for c in np.split(idxs, range(chunk, len(idxs), chunk))])
+        idxs = np.concatenate([c[np.argsort(-self.lengths[c], kind='stable')]
+                               for c in np.split(idxs, range(chunk, len(idxs), chunk))])
         batches = [idxs[i:i+self.bs] for i in range(0, len(idxs), self.bs)]
         order = np.random.permutation(len(batches))
         return [int(i) for b in order for i in batches[b]]
 
 # %% ../nbs/00f_data.ipynb #7351ddd1
 def default_split(ids:list[str], valid_pct:float=0.05, test_pct:float=0.05, seed:int=42) -> dict[str,str]:
-    "A seeded train/val/test split of `ids` (`speaker_dependent_split` over one speaker) with at least one 'val' id when there are two or more."
+    """A seeded train/val/test split of `ids` (`speaker_dependent_split` over one speaker) with at least one 'val' id
+    when there are two or more."""
     split = speaker_dependent_split([Utterance(u, None) for u in sorted(ids)], valid_pct, test_pct, seed)
     if len(split) > 1 and 'val' not in split.values(): split[min(u for u, s in split.items() if s == 'train')] = 'val'
     return split
@@ -350,20 +407,24 @@ def _recorded_split(cache_dir:str|Path) -> dict[str,str]:
     if any(split.values()): return {u: s for u, s in split.items() if s}
     split = default_split(list(split))
     n = Counter(split.values())
-    print(f"'{cache_dir}' records no split: using a default split by id (seed 42): {n['train']} train, {n['val']} val, {n['test']} test")
+    print(f"'{cache_dir}' records no split: using a default split by id (seed 42): {n['train']} train, {n['val']} "
+          f"val, {n['test']} test")
     return split
 
 # %% ../nbs/00f_data.ipynb #62af650c
 def split_ids(split:dict[str,str], name:str, where) -> list[str]:
-    "Sorted utterance ids of split `name` in `split` (`{utt_id: split}`); `ValueError` naming `where` (a cache or shard folder) when there are none."
+    """Sorted utterance ids of split `name` in `split` (`{utt_id: split}`); `ValueError` naming `where` (a cache or
+    shard folder) when there are none."""
     ids = sorted(u for u, s in split.items() if s == name)
     if not ids: raise ValueError(f"split {name!r} is empty in '{where}'")
     return ids
 
 def no_validation(where, name:str='val'):
-    "Warn, in one line, that split `name` of `where` (a cache or shard folder) is empty, and what that means for a run (once under torchrun)."
+    """Warn, in one line, that split `name` of `where` (a cache or shard folder) is empty, and what that means for a run
+    (once under torchrun)."""
     if int(os.environ.get('RANK', 0)): return
-    warnings.warn(f"split {name!r} is empty in '{where}': training without validation, last.pt and best.pt chosen by the "
+    warnings.warn(f"split {name!r} is empty in '{where}': training without validation, last.pt and best.pt chosen by "
+                  "the "
                   f"training loss; for a real validation split give a split file (`lipsound2 train --split FILE`, rows "
                   f"'utt_id,split' or 'speaker,split')", stacklevel=3)
 
@@ -375,7 +436,8 @@ def get_dls(cache_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=1
     An empty validation split is a warning (`no_validation`): the validation loader is empty, and training goes on
     without it. Raises `CacheError` for a folder that is not a cache, `ValueError` for an empty training split."""
     if not (Path(cache_dir)/'config.json').exists():
-        raise CacheError(f"'{cache_dir}' is not a lipsound2 cache (no config.json): make one with `lipsound2 prepare CORPUS {cache_dir}`")
+        raise CacheError(f"'{cache_dir}' is not a lipsound2 cache (no config.json): make one with `lipsound2 prepare "
+                         f"CORPUS {cache_dir}`")
     if split is None: split = _recorded_split(cache_dir)
     elif not isinstance(split, dict): split = load_split(split)
     dls = []
@@ -395,7 +457,8 @@ def _mosaic(crops:np.ndarray, cols:int=15) -> np.ndarray:
     "Tile frames `(T, S, S, C)` into one image `(ceil(T/cols)*S, cols*S, C)`; unused tiles are black."
     T, S, _, C = crops.shape
     rows = -(-T // cols)
-    m = np.zeros((rows*cols, S, S, C), np.uint8); m[:T] = crops
+    m = np.zeros((rows*cols, S, S, C), np.uint8)
+    m[:T] = crops
     return m.reshape(rows, cols, S, S, C).transpose(0, 2, 1, 3, 4).reshape(rows*S, cols*S, C)
 
 def _unmosaic(img:np.ndarray, n_frames:int, size:int) -> np.ndarray:
@@ -410,7 +473,8 @@ def pack_cache(cache_dir:str|Path, # a cache made by `prepare`
                ids:list[str]|None=None, # utterances to pack; None: all in the cache
                quality:int=90, # JPEG quality of the crop mosaics (1-100)
                gray:bool=False) -> dict: # keep luminance only (ITU-R 601), exact for grayscale models
-    "Write a compact copy of a cache (see above) atomically. Returns `dict(utterances, bytes)`. Raises `FileNotFoundError`."
+    """Write a compact copy of a cache (see above) atomically. Returns `dict(utterances, bytes)`. Raises
+    `FileNotFoundError`."""
     from torchvision.io import encode_jpeg, encode_png
     cache_dir, path = Path(cache_dir), Path(path)
     ids = cached_ids(cache_dir) if ids is None else list(ids)
@@ -420,11 +484,15 @@ def pack_cache(cache_dir:str|Path, # a cache made by `prepare`
     for u in progress_bar(ids, leave=False):
         it = load_cached(cache_dir, u)
         crops = it['crops']
-        if gray: crops = np.einsum('thwc,c->thw', crops, np.array([0.299, 0.587, 0.114], np.float32)).round().astype(np.uint8)[..., None]
+        if gray:
+            crops = np.einsum('thwc,c->thw', crops, np.array([0.299, 0.587, 0.114],
+                                                             np.float32)).round().astype(np.uint8)[..., None]
         jpeg = encode_jpeg(torch.from_numpy(_mosaic(crops)).permute(2, 0, 1).contiguous(), quality=quality)
-        mel = it['mel']; lo, hi = float(mel.min()), float(mel.max())
+        mel = it['mel']
+        lo, hi = float(mel.min()), float(mel.max())
         q = np.round((mel - lo) / max(hi - lo, 1e-6) * 255).astype(np.uint8)
-        items.append(dict(utt_id=u, jpeg=jpeg, n_frames=len(crops), size=crops.shape[1], mel=encode_png(torch.from_numpy(q)[None], compression_level=9),
+        items.append(dict(utt_id=u, jpeg=jpeg, n_frames=len(crops), size=crops.shape[1],
+                          mel=encode_png(torch.from_numpy(q)[None], compression_level=9),
                           mel_lo=lo, mel_hi=hi, boxes=torch.from_numpy(it['boxes']), meta=json.dumps(it['meta'])))
     obj = dict(format=PACK_FORMAT, version=1, config=cfg_file.read_text(), quality=quality, gray=gray, items=items)
     atomic_torch_save(obj, path)
@@ -432,17 +500,24 @@ def pack_cache(cache_dir:str|Path, # a cache made by `prepare`
 
 # %% ../nbs/00f_data.ipynb #31d742eb
 def _read_pack(path:Path) -> dict:
-    "The dict of a pack file, its items checked for an id each; `CacheError` in one line for anything else (no torch advice)."
+    """The dict of a pack file, its items checked for an id each; `CacheError` in one line for anything else (no torch
+    advice)."""
     import pickle
     if not path.is_file(): raise CacheError(f"'{path}': no such pack file")
-    if not zipfile.is_zipfile(path): raise CacheError(f"'{path}' is not a lipsound2 cache pack (not a file written by `lipsound2 pack`, or cut short)")
+    if not zipfile.is_zipfile(path):
+        raise CacheError(f"'{path}' is not a lipsound2 cache pack (not a file written by `lipsound2 pack`, or cut "
+                         "short)")
     try: pack = torch.load(path, weights_only=True)
     except pickle.UnpicklingError:
-        raise CacheError(f"'{path}' was refused: it holds pickled code or Python objects, not a lipsound2 cache pack") from None
+        raise CacheError(f"'{path}' was refused: it holds pickled code or Python objects, not a lipsound2 "
+                         "cache pack") from None
     except Exception as e:
-        raise CacheError(f"'{path}' is not a lipsound2 cache pack, or is damaged ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''})") from None
-    if not isinstance(pack, dict) or pack.get('format') != PACK_FORMAT: raise CacheError(f"'{path}' is not a lipsound2 cache pack")
-    if not isinstance(pack.get('items'), list) or not all(isinstance(it, dict) and isinstance(it.get('utt_id'), str) for it in pack['items']):
+        raise CacheError(f"'{path}' is not a lipsound2 cache pack, or is damaged ({type(e).__name__}: "
+                         f"{str(e).strip().splitlines()[0][:200] if str(e).strip() else ''})") from None
+    if not isinstance(pack, dict) or pack.get('format') != PACK_FORMAT:
+        raise CacheError(f"'{path}' is not a lipsound2 cache pack")
+    if not isinstance(pack.get('items'), list) or not all(isinstance(it, dict) and isinstance(it.get('utt_id'), str)
+                                                          for it in pack['items']):
         raise CacheError(f"'{path}' is a damaged lipsound2 cache pack (its items have no utterance ids)")
     return pack
 
@@ -464,7 +539,9 @@ def unpack_cache(path:str|Path, # a file written by `pack_cache`
     done = skipped = 0
     for it in progress_bar(pack['items'], leave=False):
         out = cache_dir/f"{it['utt_id']}.npz"
-        if out.exists(): skipped += 1; continue
+        if out.exists():
+            skipped += 1
+            continue
         img = decode_jpeg(it['jpeg']).permute(1, 2, 0).numpy()
         crops = _unmosaic(img, it['n_frames'], it['size'])
         if crops.shape[-1] == 1: crops = np.repeat(crops, 3, -1)

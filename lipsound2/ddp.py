@@ -7,28 +7,30 @@ from __future__ import annotations
 import contextlib, os
 import torch
 from torch import nn
-from fastai.torch_core import num_distrib, rank_distrib
+from fastai.torch_core import num_distrib
 
 # %% auto #0
 __all__ = ['setup_rank', 'bare_model', 'ddp_context', 'any_process']
 
 # %% ../nbs/05c_ddp.ipynb #242c3890
 def setup_rank() -> int:
-    "Under torchrun, make this process's GPU (`LOCAL_RANK`) the current one; returns the local rank (0 without torchrun)."
+    """Under torchrun, make this process's GPU (`LOCAL_RANK`) the current one; returns the local rank (0 without
+    torchrun)."""
     local = int(os.environ.get('LOCAL_RANK', 0))
     if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(local)
     return local
 
 # %% ../nbs/05c_ddp.ipynb #9976c11e
 def bare_model(m:nn.Module) -> nn.Module:
-    "The model inside a `DistributedDataParallel` (or `DataParallel`) wrapper, else `m`: its attributes, methods and state dict."
+    """The model inside a `DistributedDataParallel` (or `DataParallel`) wrapper, else `m`: its attributes, methods and
+    state dict."""
     return m.module if isinstance(m, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else m
 
 # %% ../nbs/05c_ddp.ipynb #e41a6655
 def _patch_fastai():
     """Make fastai's `DistributedDL._broadcast` use CPU tensors when the process group is gloo (CPU training), and leave
-    unwrapped the loaders whose dataset `splits_itself` (`lipsound2.shards.ShardStream` streams each process's share), and
-    empty ones (no validation split: fastai's `DistributedDL` would divide by its length)."""
+    unwrapped the loaders whose dataset `splits_itself` (`lipsound2.shards.ShardStream` streams each process's share),
+    and empty ones (no validation split: fastai's `DistributedDL` would divide by its length)."""
     from fastai.distributed import DistributedDL, DistributedTrainer
     if getattr(DistributedDL._broadcast, 'patched', False): return
     def _broadcast(self, t, rank):
@@ -40,24 +42,30 @@ def _patch_fastai():
     def _empty(dl):
         try: return len(dl.dataset) == 0
         except TypeError: return False
-    def _wrap_dl(self, dl): return dl if getattr(getattr(dl, 'dataset', None), 'splits_itself', False) or _empty(dl) else wrap(self, dl)
+    def _wrap_dl(self, dl):
+        return dl if getattr(getattr(dl, 'dataset', None), 'splits_itself', False) or _empty(dl) else wrap(self, dl)
     _broadcast.patched = True
     DistributedDL._broadcast, DistributedTrainer._wrap_dl = _broadcast, _wrap_dl
 
 @contextlib.contextmanager
 def ddp_context(learn):
-    "`learn.distrib_ctx()` (fastai, through Accelerate) when started by torchrun with more than one process; else nothing."
-    if num_distrib() <= 1: yield learn; return
+    """`learn.distrib_ctx()` (fastai, through Accelerate) when started by torchrun with more than one process; else
+    nothing."""
+    if num_distrib() <= 1:
+        yield learn
+        return
     import fastai.distributed  # noqa: F401  patches Learner.distrib_ctx
     _patch_fastai()
     gpu = torch.cuda.is_available()
-    with learn.distrib_ctx(sync_bn=gpu, cpu=not gpu):  # SyncBatchNorm needs GPUs; Accelerate takes CPU processes for multi-CPU (gloo)
+    with learn.distrib_ctx(sync_bn=gpu, cpu=not gpu):  # SyncBatchNorm needs GPUs; Accelerate takes CPU processes for
+                                                       # multi-CPU (gloo)
         yield learn
 
 # %% ../nbs/05c_ddp.ipynb #011f88e3
 def any_process(flag:bool) -> bool:
-    """True when `flag` is true in any process of the initialised `torch.distributed` group (an all-reduce with MAX, on the GPU
-    under NCCL, else on the CPU); `flag` itself without one. Every process must call it at the same point (it is collective)."""
+    """True when `flag` is true in any process of the initialised `torch.distributed` group (an all-reduce with MAX, on
+    the GPU under NCCL, else on the CPU); `flag` itself without one. Every process must call it at the same point (it is
+    collective)."""
     dist = torch.distributed
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2: return bool(flag)
     t = torch.tensor(int(bool(flag)), device='cuda' if dist.get_backend() == 'nccl' else 'cpu')

@@ -34,7 +34,8 @@ class Prenet(nn.Module):
 
 # %% ../nbs/03_decoder.ipynb #cb819103
 class Decoder(nn.Module):
-    "Attention decoder: memory `(B, T_in, 2*enc_lstm_dim)` -> mel `(B, n_mels, T_mel)`, alignments `(B, ceil(T_mel/r), T_in)`."
+    """Attention decoder: memory `(B, T_in, 2*enc_lstm_dim)` -> mel `(B, n_mels, T_mel)`, alignments `(B, ceil(T_mel/r),
+    T_in)`."""
     def __init__(self, cfg:LipSound2Config):
         super().__init__()
         self.n_mels, self.r, self.go_value = cfg.mel.n_mels, cfg.frames_per_step, cfg.mel.log_floor
@@ -50,7 +51,8 @@ class Decoder(nn.Module):
 # %% ../nbs/03_decoder.ipynb #1f2628c9
 @patch
 def init_state(self:Decoder, memory):
-    "Zero state for a batch: (h, c) `(B, decoder_dim)`, context `(B, memory_dim)`, weights and cumulative weights `(B, T_in)`."
+    """Zero state for a batch: (h, c) `(B, decoder_dim)`, context `(B, memory_dim)`, weights and cumulative weights `(B,
+    T_in)`."""
     B, T_in, D = memory.shape
     z = lambda *s: memory.new_zeros(*s)
     return dict(h=z(B, self.lstm.hidden_size), c=z(B, self.lstm.hidden_size), context=z(B, D),
@@ -58,7 +60,8 @@ def init_state(self:Decoder, memory):
 
 @patch
 def step(self:Decoder, prenet_out, state, memory, processed_memory, mask):
-    "One decoder step from prenet output `(B, P)`: returns frames `(B, r, n_mels)`, attention weights `(B, T_in)`, new state."
+    """One decoder step from prenet output `(B, P)`: returns frames `(B, r, n_mels)`, attention weights `(B, T_in)`, new
+    state."""
     h, c = self.lstm(torch.cat([prenet_out, state['context']], -1), (state['h'], state['c']))
     h = F.dropout(h, self.dropout, self.training)
     att_cat = torch.stack([state['w'], state['w_cum']], 1).to(h.dtype)  # (B, 2, T_in)
@@ -81,7 +84,8 @@ def forward(self:Decoder,
     mask = ~lengths_to_mask(memory_lens.to(memory.device), T_in)                 # (B, T_in) True at padding
     processed = self.attention.process_memory(memory)
     go = memory.new_full((B, 1, self.n_mels), self.go_value)
-    sampled = mel is not None and self.training and self.teacher_forcing < 1   # scheduled sampling (TrainConfig.teacher_forcing)
+    # scheduled sampling (TrainConfig.teacher_forcing)
+    sampled = mel is not None and self.training and self.teacher_forcing < 1
     if mel is not None:
         mel = F.pad(mel, (0, steps * self.r - T_mel), value=self.go_value)
         prev = mel[:, :, self.r - 1::self.r].transpose(1, 2)[:, :steps - 1].to(go.dtype)  # (B, steps-1, n_mels)
@@ -95,7 +99,8 @@ def forward(self:Decoder,
             own = torch.rand(B, 1, device=x.device) >= self.teacher_forcing            # per utterance and step
             p = self.prenet(torch.where(own, x.detach(), gt) if t else gt)
         frames, w, state = self.step(p, state, memory, processed, mask)
-        outs.append(frames); aligns.append(w)
+        outs.append(frames)
+        aligns.append(w)
         x = frames[:, -1]
     out = torch.stack(outs, 1).flatten(1, 2)[:, :T_mel].transpose(1, 2)          # (B, n_mels, T_mel)
     return out, torch.stack(aligns, 1)
@@ -112,12 +117,14 @@ class Postnet(nn.Module):
         super().__init__()
         dims = [n_mels] + [channels] * (n_layers - 1) + [n_mels]
         self.layers = nn.ModuleList(
-            nn.Sequential(nn.Conv1d(i, o, kernel_size, padding=(kernel_size - 1) // 2, bias=False),  # BatchNorm has the bias
+            # BatchNorm has the bias
+            nn.Sequential(nn.Conv1d(i, o, kernel_size, padding=(kernel_size - 1) // 2, bias=False),
                           nn.BatchNorm1d(o), *([nn.Tanh()] if k < n_layers - 1 else []), nn.Dropout(dropout))
             for k, (i, o) in enumerate(zip(dims[:-1], dims[1:])))
 
     def forward(self, mel:torch.Tensor, # (B, n_mels, T)
-                keep:torch.Tensor|None=None): # (B, 1, T) bool: zero the padded frames before every layer (batch-independent output)
+                keep:torch.Tensor|None=None): # (B, 1, T) bool: zero the padded frames before every layer
+                                              # (batch-independent output)
         x = mel
         for layer in self.layers: x = layer(x if keep is None else x * keep)
         return x

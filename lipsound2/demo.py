@@ -19,10 +19,12 @@ __all__ = ['SAMPLES_DIR', 'demo_clips', 'DemoResult', 'demo_pipeline', 'demo_run
            'demo_app']
 
 # %% ../nbs/12_demo.ipynb #a74118ec
-SAMPLES_DIR = Path(__file__).resolve().parents[1]/'samples' if '__file__' in globals() else Path('../samples').resolve()  # GRID s1 clips of a source checkout
+# GRID s1 clips of a source checkout
+SAMPLES_DIR = Path(__file__).resolve().parents[1]/'samples' if '__file__' in globals() else Path('../samples').resolve()
 
 def demo_clips(n_val:int=5) -> dict[str, Utterance]: # validation clips of GRID s1 to offer, when the corpus is found
-    "Clips to pick from, by label: the shipped samples (a source checkout's `samples/`), then `n_val` validation clips of `data_root('grid')`, if set."
+    """Clips to pick from, by label: the shipped samples (a source checkout's `samples/`), then `n_val` validation clips
+    of `data_root('grid')`, if set."""
     clips = {f'sample {u.utt_id}': u for u in (read_folder(SAMPLES_DIR) if SAMPLES_DIR.is_dir() else [])}
     if data_root('grid', required=False) is not None and n_val:
         clips.update({f'validation {u.utt_id}': u for u in grid_split('val')[:n_val]})
@@ -45,35 +47,40 @@ class DemoResult:
 
 @lru_cache(maxsize=4)
 def demo_pipeline(model:str=DEFAULT_MODEL, vocoder:str='griffinlim') -> LipSound2Pipeline:
-    "The shipped `model`'s pipeline with `vocoder` on the CPU, built once. Raises `LipSound2Error` for an unknown model or vocoder."
+    """The shipped `model`'s pipeline with `vocoder` on the CPU, built once. Raises `LipSound2Error` for an unknown
+    model or vocoder."""
     return LipSound2Pipeline.from_pretrained(model=model, vocoder=vocoder)
 
 @lru_cache(maxsize=2)
 def _recogniser(model:str):
-    from lipsound2.jasper import load_jasper
+    from lipsound2.jasper_training import load_jasper
     return load_jasper(resolve_weights(lip_recogniser(model))).eval()
 
 # %% ../nbs/12_demo.ipynb #ab553817
 def demo_run(clip:Utterance|str|Path, # a clip of `demo_clips()`, or a video file
              model:str=DEFAULT_MODEL, # shipped model: 'nar' or 'lipsound2'
              vocoder:str='griffinlim', # 'griffinlim' (fast) or 'hifigan'
-             decoder:str='grammar') -> DemoResult: # lip reader's CTC decoding: 'grammar' (GRID sentences), 'greedy' or 'beam'
-    "Speech, crops, lip-read text and (with a recording) recorded mel and STOI/ESTOI of one clip. Raises `LipSound2Error` naming the file it cannot use."
+             decoder:str='grammar') -> DemoResult: # lip reader's CTC decoding: 'grammar' (GRID sentences), 'greedy' or
+                                                   # 'beam'
+    """Speech, crops, lip-read text and (with a recording) recorded mel and STOI/ESTOI of one clip. Raises
+    `LipSound2Error` naming the file it cannot use."""
     from lipsound2.audio import load_audio, audio_to_mel, NoAudioError
-    from lipsound2.jasper import transcribe
+    from lipsound2.jasper_training import transcribe
     from lipsound2.synthesis import stoi, estoi
     t0 = time.perf_counter()
     if not isinstance(clip, Utterance): clip = Utterance(Path(clip).stem, Path(clip))
     pipe = demo_pipeline(model, vocoder)
     crops = pipe.preprocess(clip.video)
-    speech = pipe.speak([crops])[0]; speech.source = clip.video
+    speech = pipe.speak([crops])[0]
+    speech.source = clip.video
     text = transcribe(speech.wav, _recogniser(model), sr=speech.sample_rate, decoder=decoder)
     res = DemoResult(clip, model, vocoder, speech, crops, text)
     try: res.recorded = load_audio(clip.audio or clip.video, speech.sample_rate)
     except NoAudioError: pass  # a silent video: nothing to compare with
     if res.recorded is not None:
         res.recorded_mel = audio_to_mel(res.recorded, len(crops), pipe.prep)
-        res.scores = dict(stoi=stoi(res.recorded, speech.wav, speech.sample_rate), estoi=estoi(res.recorded, speech.wav, speech.sample_rate))
+        res.scores = dict(stoi=stoi(res.recorded, speech.wav, speech.sample_rate),
+                          estoi=estoi(res.recorded, speech.wav, speech.sample_rate))
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -81,34 +88,43 @@ def demo_run(clip:Utterance|str|Path, # a clip of `demo_clips()`, or a video fil
 def compare_speech(clip:Utterance, # a clip with a recording (and a transcript)
                    models:tuple=tuple(SHIPPED_MODELS), # shipped model kinds
                    vocoders:tuple=('griffinlim', 'hifigan')) -> list[dict]:
-    """Rows of `system`, `audio` `(wav, sample_rate)`, `stoi`, `estoi`, `lip reader`: the recording, copy-synthesis with each vocoder,
-    then each model with each vocoder. Raises `LipSound2Error` when the clip has no recording."""
+    """Rows of `system`, `audio` `(wav, sample_rate)`, `stoi`, `estoi`, `lip reader`: the recording, copy-synthesis with
+    each vocoder, then each model with each vocoder. Raises `LipSound2Error` when the clip has no recording."""
     from lipsound2.synthesis import copy_synthesis, stoi, estoi
     runs = [demo_run(clip, m, v) for m in models for v in vocoders]
     if runs[0].recorded is None: raise LipSound2Error(f"'{clip.video}': no recording to compare with")
     ref, sr = runs[0].recorded, runs[0].speech.sample_rate
-    def row(system, wav, text=''): return {'system': system, 'audio': (wav, sr), 'stoi': stoi(ref, wav, sr), 'estoi': estoi(ref, wav, sr), 'lip reader': text}
+    def row(system, wav, text=''):
+        return {'system': system, 'audio': (wav, sr), 'stoi': stoi(ref, wav, sr), 'estoi': estoi(ref, wav, sr),
+                'lip reader': text}
     rows = [{'system': 'recording', 'audio': (ref, sr), 'stoi': 1.0, 'estoi': 1.0, 'lip reader': ''}]
     rows += [row(f'copy-synthesis + {v}', copy_synthesis(ref, demo_pipeline(models[0], v).vocoder)) for v in vocoders]
     return rows + [row(f'{r.model} + {r.vocoder}', r.speech.wav, r.text) for r in runs]
 
 # %% ../nbs/12_demo.ipynb #9b0ca74c
 def demo_figure(res:DemoResult, n_crops:int=10):
-    "A figure of `res`: a strip of face crops, the recorded and the generated mel spectrogram, and the alignment (LipSound2 only)."
+    """A figure of `res`: a strip of face crops, the recorded and the generated mel spectrogram, and the alignment
+    (LipSound2 only)."""
     import matplotlib.pyplot as plt
     from lipsound2.audio import plot_mel
     from lipsound2.attention import plot_alignment
     from lipsound2.video import show_crops
-    rows = [('crops', 0.8)] + [('recorded', 1)] * (res.recorded_mel is not None) + [('generated', 1)] + [('align', 1.2)] * (res.speech.alignment is not None)
-    fig, axs = plt.subplots(len(rows), 1, figsize=(7, 1.6*sum(h for _, h in rows)), gridspec_kw=dict(height_ratios=[h for _, h in rows]))
+    rows = [('crops', 0.8)] + [('recorded', 1)] * (res.recorded_mel is not None) + [('generated', 1)] + [('align',
+        1.2)] * (res.speech.alignment is not None)
+    fig, axs = plt.subplots(len(rows), 1, figsize=(7, 1.6*sum(h for _, h in rows)),
+                            gridspec_kw=dict(height_ratios=[h for _, h in rows]))
     fig.set_dpi(72)
     said = f' "{res.clip.transcript}"' if res.clip.transcript else ''
     mel_cfg = demo_pipeline(res.model, res.vocoder).model.cfg.mel
     for ax, (what, _) in zip(axs, rows):
-        if what == 'crops': show_crops(res.crops, n_crops, f'{res.clip.utt_id}{said}: the crops {res.model} reads', ax=ax)
-        elif what == 'recorded': fig.colorbar(plot_mel(res.recorded_mel, ax=ax, title='recorded mel (log)', cfg=mel_cfg).images[0], ax=ax)
+        if what == 'crops':
+            show_crops(res.crops, n_crops, f'{res.clip.utt_id}{said}: the crops {res.model} reads', ax=ax)
+        elif what == 'recorded':
+            fig.colorbar(plot_mel(res.recorded_mel, ax=ax, title='recorded mel (log)', cfg=mel_cfg).images[0], ax=ax)
         elif what == 'generated':
-            fig.colorbar(plot_mel(res.speech.mel, ax=ax, title=f'generated by {res.model}: lip reader reads "{res.text}"', cfg=mel_cfg).images[0], ax=ax)
+            fig.colorbar(plot_mel(res.speech.mel, ax=ax,
+                                  title=f'generated by {res.model}: lip reader reads "{res.text}"',
+                                  cfg=mel_cfg).images[0], ax=ax)
         else: plot_alignment(res.speech.alignment, ax=ax, title='attention alignment')
     fig.tight_layout()
     return fig
@@ -144,15 +160,21 @@ class DemoApp:
         self.out.clear_output()
         with self.out:
             try: res = demo_run(self.selected(), self.model.value, self.vocoder.value)
-            except LipSound2Error as e: print(f'error: {e}'); return None
-            rows = [dict(speech='recorded', audio=(res.recorded, res.speech.sample_rate), stoi=1.0, estoi=1.0)] if res.recorded is not None else []
+            except LipSound2Error as e:
+                print(f'error: {e}')
+                return None
+            rows = [dict(speech='recorded', audio=(res.recorded, res.speech.sample_rate), stoi=1.0,
+                         estoi=1.0)] if res.recorded is not None else []
             rows.append(dict(speech=f'{res.model} + {res.vocoder}', audio=(res.speech.wav, res.speech.sample_rate),
                              stoi=res.scores.get('stoi', float('nan')), estoi=res.scores.get('estoi', float('nan'))))
             display(HTML(players_table(rows)))
-            print(f'transcript: {res.clip.transcript or "(unknown)"}\nlip reader: {res.text}\n({res.seconds:.1f} s on the CPU)')
-            display(demo_figure(res)); plt.close('all')
+            print(f'transcript: {res.clip.transcript or "(unknown)"}\nlip reader: {res.text}\n({res.seconds:.1f} s on '
+                  'the CPU)')
+            display(demo_figure(res))
+            plt.close('all')
         return res
 
 def demo_app(clips:dict[str, Utterance]|None=None):
-    "The demo's widget (display it, or leave it last in a cell): pick a clip or upload a video, a model and a vocoder, then Run."
+    """The demo's widget (display it, or leave it last in a cell): pick a clip or upload a video, a model and a vocoder,
+    then Run."""
     return DemoApp(clips).widget

@@ -19,13 +19,18 @@ OPUS_RATES = (8000, 12000, 16000, 24000, 48000)  # Hz: the sample rates Opus acc
 def encode_opus(wav, # (samples,) float waveform in [-1, 1], numpy or tensor
                 sample_rate:int, # Hz
                 bitrate:int=16000) -> bytes: # bits per second: 16 kbit/s is wide-band speech
-    "An Ogg/Opus file (bytes) of a mono waveform, resampled by FFmpeg to 48 kHz. Raises `LipSound2Error` for an empty or non-mono waveform."
-    x = torch.as_tensor(wav).detach().float().cpu().numpy() if not isinstance(wav, np.ndarray) else wav.astype(np.float32)
-    if x.ndim != 1 or len(x) == 0: raise LipSound2Error(f"encode_opus: expected a non-empty mono waveform (samples,), got shape {x.shape}")
+    """An Ogg/Opus file (bytes) of a mono waveform, resampled by FFmpeg to 48 kHz. Raises `LipSound2Error` for an empty
+    or non-mono waveform."""
+    x = torch.as_tensor(wav).detach().float().cpu().numpy() if not isinstance(wav,
+        np.ndarray) else wav.astype(np.float32)
+    if x.ndim != 1 or len(x) == 0:
+        raise LipSound2Error(f"encode_opus: expected a non-empty mono waveform (samples,), got shape {x.shape}")
     buf = io.BytesIO()
     with av.open(buf, 'w', format='ogg') as out:
-        st = out.add_stream('libopus', rate=48000, layout='mono'); st.bit_rate = bitrate
-        frame = av.AudioFrame.from_ndarray(np.clip(x, -1, 1)[None], format='flt', layout='mono'); frame.sample_rate = sample_rate
+        st = out.add_stream('libopus', rate=48000, layout='mono')
+        st.bit_rate = bitrate
+        frame = av.AudioFrame.from_ndarray(np.clip(x, -1, 1)[None], format='flt', layout='mono')
+        frame.sample_rate = sample_rate
         for p in [*st.encode(frame), *st.encode(None)]: out.mux(p)  # the stream's resampler converts rate and format
     return buf.getvalue()
 

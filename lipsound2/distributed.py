@@ -14,7 +14,8 @@ __all__ = ['ClusterError', 'dask_client']
 def _one_thread():
     "Run on each Dask worker: one thread for torch and OpenCV (the workers are the parallelism)."
     import torch, cv2
-    torch.set_num_threads(1); cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     return True
 
 # %% ../nbs/00i_distributed.ipynb #02b075ea
@@ -26,17 +27,23 @@ def dask_client(scheduler:str|None=None, # address of a running scheduler, e.g. 
                 cluster:str|None=None): # 'local:N': start N local worker processes
     """A `distributed.Client` for the duration of the `with` block (None when neither is given). Raises `ClusterError`
     for an unreachable scheduler or a malformed `cluster`."""
-    if scheduler is None and cluster is None: yield None; return
+    if scheduler is None and cluster is None:
+        yield None
+        return
     from distributed import Client, LocalCluster
     with contextlib.ExitStack() as stack:
         if cluster is not None:
             kind, _, n = cluster.partition(':')
-            if kind != 'local' or not n.isdigit() or int(n) < 1: raise ClusterError(f"--cluster {cluster!r}: expected local:N, e.g. local:2")
-            lc = stack.enter_context(LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=None,
+            if kind != 'local' or not n.isdigit() or int(n) < 1:
+                raise ClusterError(f"--cluster {cluster!r}: expected local:N, e.g. local:2")
+            lc = stack.enter_context(LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
+                                                  dashboard_address=None,
                                                   silence_logs=logging.ERROR))
             client = stack.enter_context(Client(lc))
         else:
             try: client = stack.enter_context(Client(scheduler, timeout='20s'))
-            except (OSError, TimeoutError) as e: raise ClusterError(f"cannot reach the Dask scheduler at '{scheduler}' ({type(e).__name__}: {e})") from None
+            except (OSError, TimeoutError) as e:
+                raise ClusterError(f"cannot reach the Dask scheduler at '{scheduler}' ({type(e).__name__}: "
+                                   f"{e})") from None
         client.run(_one_thread)
         yield client

@@ -15,9 +15,11 @@ from .core import lengths_to_mask
 
 # %% ../nbs/01_encoder.ipynb #b03adfe1
 class SpatialMaxPool(nn.Module):
-    "Max pooling over height and width only, `(B, C, T, H, W)` -> `(B, C, T, H//k, W//k)`: `MaxPool3d((1, k, k))`, faster on CPU."
+    """Max pooling over height and width only, `(B, C, T, H, W)` -> `(B, C, T, H//k, W//k)`: `MaxPool3d((1, k, k))`,
+    faster on CPU."""
     def __init__(self, k:int=2): # pooling size and stride
-        super().__init__(); self.k = k
+        super().__init__()
+        self.k = k
     def forward(self, x):
         B, C, T, H, W = x.shape
         y = F.max_pool2d(x.transpose(1, 2).reshape(B * T, C, H, W), self.k)  # a view when x is channels_last_3d
@@ -37,19 +39,23 @@ class Conv3dBlock(nn.Sequential):
 
 # %% ../nbs/01_encoder.ipynb #5273ad89
 class CNNFrontEnd(nn.Module):
-    "3D-CNN blocks and a spatial average pool: `(B, C, T, H, W)`, lengths `(B,)` -> per-frame features `(B, T, cnn_channels[-1]*spatial_pool**2)`."
+    """3D-CNN blocks and a spatial average pool: `(B, C, T, H, W)`, lengths `(B,)` -> per-frame features `(B, T,
+    cnn_channels[-1]*spatial_pool**2)`."""
     def __init__(self, cfg): # a config with `in_channels`, `cnn_channels`, `cnn_kernel`, `cnn_dropout`, `spatial_pool`
         super().__init__()
         chans = (cfg.in_channels, *cfg.cnn_channels)
-        self.blocks = nn.ModuleList(Conv3dBlock(i, o, cfg.cnn_kernel, cfg.cnn_dropout) for i, o in zip(chans[:-1], chans[1:]))
-        self.blocks.to(memory_format=torch.channels_last_3d)  # the weights too: with 1 input channel the input's format is ambiguous
+        self.blocks = nn.ModuleList(Conv3dBlock(i, o, cfg.cnn_kernel, cfg.cnn_dropout)
+                                    for i, o in zip(chans[:-1], chans[1:]))
+        self.blocks.to(memory_format=torch.channels_last_3d)  # the weights too: with 1 input channel the input's format
+                                                              # is ambiguous
         self.pool = nn.AdaptiveAvgPool3d((None, cfg.spatial_pool, cfg.spatial_pool))
         self.feature_dim = cfg.cnn_channels[-1] * cfg.spatial_pool ** 2
 
     def features(self,
                  video:torch.Tensor, # (B, C, T, H, W) float in [0, 1]
                  video_lens:torch.Tensor): # (B,) int64 valid frames per utterance
-        "`(features (B, T, feature_dim), padded)`: features are zero at padded frames; `padded` is False when no utterance is."
+        """`(features (B, T, feature_dim), padded)`: features are zero at padded frames; `padded` is False when no
+        utterance is."""
         T = video.shape[2]
         keep = lengths_to_mask(video_lens.to(video.device), T)                          # (B, T)
         keep = keep[:, None, :, None, None].to(video.dtype) if not keep.all() else None
@@ -61,7 +67,8 @@ class CNNFrontEnd(nn.Module):
 
 # %% ../nbs/01_encoder.ipynb #5f137537
 class Encoder(CNNFrontEnd):
-    "Video encoder: 3D-CNN blocks then a bidirectional LSTM. `(B, C, T, H, W)`, lengths `(B,)` -> memory `(B, T, 2*enc_lstm_dim)`."
+    """Video encoder: 3D-CNN blocks then a bidirectional LSTM. `(B, C, T, H, W)`, lengths `(B,)` -> memory `(B, T,
+    2*enc_lstm_dim)`."""
     def __init__(self, cfg:LipSound2Config):
         super().__init__(cfg)
         self.lstm = nn.LSTM(self.feature_dim, cfg.enc_lstm_dim, num_layers=cfg.enc_lstm_layers,
@@ -73,7 +80,8 @@ class Encoder(CNNFrontEnd):
                 video_lens:torch.Tensor): # (B,) int64 valid frames per utterance
         "Memory `(B, T, 2*enc_lstm_dim)`; rows at padded frames (t >= video_lens) are zero."
         x, padded = self.features(video, video_lens)
-        if not padded: return self.lstm(x)[0]                                           # no padding: packing changes nothing
+        # no padding: packing changes nothing
+        if not padded: return self.lstm(x)[0]
         packed = pack_padded_sequence(x, video_lens.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=video.shape[2])  # (B, T, 2*H)

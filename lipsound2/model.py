@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 import torch
-import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from .config import LipSound2Config, PrepConfig, MelConfig
@@ -28,7 +27,8 @@ class LipSound2(nn.Module):
         self.cfg = cfg = cfg or LipSound2Config()
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
-        self.postnet = Postnet(cfg.mel.n_mels, cfg.postnet_channels, cfg.postnet_kernel, cfg.postnet_layers, cfg.postnet_dropout)
+        self.postnet = Postnet(cfg.mel.n_mels, cfg.postnet_channels, cfg.postnet_kernel, cfg.postnet_layers,
+                               cfg.postnet_dropout)
 
     def forward(self,
                 video:torch.Tensor, # (B, C, T, H, W) float in [0, 1]
@@ -47,7 +47,8 @@ class LipSound2(nn.Module):
 def infer(self:LipSound2,
           video:torch.Tensor, # (B, C, T, H, W) float in [0, 1]
           video_lens:torch.Tensor): # (B,) int64 valid video frames
-    "Free-running inference: `(mel_post (B, n_mels, T_mel), mel_lens (B,), alignments)`; frames past `mel_lens` are silence."
+    """Free-running inference: `(mel_post (B, n_mels, T_mel), mel_lens (B,), alignments)`; frames past `mel_lens` are
+    silence."""
     was_training = self.training
     self.eval()
     try: _, mel, align = self(video, video_lens)
@@ -78,19 +79,24 @@ _LAZY_MODELS = dict(nar='lipsound2.nar', nar_text='lipsound2.text_nar',  # kind 
                     audio_lipsound2='lipsound2.pretraining', audio_nar='lipsound2.pretraining')
 
 def register_model(cls:type) -> type:
-    "Register a video-to-speech model class under `cls.kind` (it has `config_class`, `cfg`, `infer`); usable as a decorator."
+    """Register a video-to-speech model class under `cls.kind` (it has `config_class`, `cfg`, `infer`); usable as a
+    decorator."""
     MODELS[cls.kind] = cls
     return cls
 
 def model_class(kind:str, name:str='<dict>') -> type:
     "The model class of checkpoint kind `kind`; `CheckpointError` naming `name` when it is no video-to-speech model."
     if kind not in MODELS and kind in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[kind])
-    if kind not in MODELS: raise CheckpointError(f"{name} is a {kind} checkpoint, not a video-to-speech model ({', '.join(sorted({*MODELS, *_LAZY_MODELS}))})")
+    if kind not in MODELS:
+        raise CheckpointError(f"{name} is a {kind} checkpoint, not a video-to-speech model "
+                              f"({', '.join(sorted({*MODELS, *_LAZY_MODELS}))})")
     return MODELS[kind]
 
 def upgrade_config(d:dict, # the `config` entry of a LipSound2 checkpoint of version 1
-                   prep:dict|None=None) -> dict: # its `prep` entry, whose full mel settings complete the old flat fields
-    "A version-1 config dict in today's `LipSound2Config` layout (the flat mel fields nested as `mel`, `teacher_forcing` dropped)."
+                   prep:dict|None=None) -> dict: # its `prep` entry, whose full mel settings complete the old flat
+                                                 # fields
+    """A version-1 config dict in today's `LipSound2Config` layout (the flat mel fields nested as `mel`,
+    `teacher_forcing` dropped)."""
     d = dict(d)
     d.pop('teacher_forcing', None)
     flat = {k: d.pop(k) for k in ('n_mels', 'sample_rate', 'hop_length', 'mel_floor') if k in d}
@@ -99,15 +105,19 @@ def upgrade_config(d:dict, # the `config` entry of a LipSound2 checkpoint of ver
     return {**d, 'mel': mel}
 
 def checkpoint_config(ck:dict, name:str='<dict>'):
-    "The model config of a checkpoint dict from `read_checkpoint` (any version and kind); `CheckpointError` naming `name` if it is invalid."
+    """The model config of a checkpoint dict from `read_checkpoint` (any version and kind); `CheckpointError` naming
+    `name` if it is invalid."""
     cls = model_class(ck.get('kind', 'lipsound2'), name)
     try:
-        d = upgrade_config(ck['config'], ck.get('prep')) if cls is LipSound2 and ck.get('version', 1) < 2 else ck['config']
+        d = upgrade_config(ck['config'], ck.get('prep')) if cls is LipSound2 and ck.get('version',
+            1) < 2 else ck['config']
         return cls.config_class.from_dict(d)
-    except (TypeError, ValueError, KeyError) as e: raise CheckpointError(f"{name}: bad {cls.kind} config: {e}") from None
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(f"{name}: bad {cls.kind} config: {e}") from None
 
 def checkpoint_prep(ck:dict, cfg, name:str='<dict>') -> PrepConfig|None:
-    "The preprocessing settings a checkpoint was trained with (None if it records none); `CheckpointError` if they contradict `cfg`."
+    """The preprocessing settings a checkpoint was trained with (None if it records none); `CheckpointError` if they
+    contradict `cfg`."""
     if ck.get('prep') is None: return None
     try: prep = PrepConfig.from_dict(ck['prep'])
     except (TypeError, ValueError) as e: raise CheckpointError(f"{name}: bad preprocessing settings: {e}") from None
@@ -129,7 +139,8 @@ def save_model(model:nn.Module, # a registered video-to-speech model (`LipSound2
 
 # %% ../nbs/04_model.ipynb #bc08e561
 def _mismatch(model:nn.Module, sd:dict) -> str:
-    "What keeps the weights `sd` out of `model`, in a few words (missing, unknown, other shapes; two names each), or ''."
+    """What keeps the weights `sd` out of `model`, in a few words (missing, unknown, other shapes; two names each), or
+    ''."""
     want = model.state_dict()
     def eg(keys): return ', '.join(keys[:2]) + (', ...' if len(keys) > 2 else '')
     missing, extra = [k for k in want if k not in sd], [k for k in sd if k not in want]
@@ -137,7 +148,8 @@ def _mismatch(model:nn.Module, sd:dict) -> str:
     parts = [f"{len(missing)} of {len(want)} weights missing ({eg(missing)})" if missing else '',
              f"{len(extra)} weights this model does not have ({eg(extra)})" if extra else '',
              f"{len(shaped)} of {len(want)} weights of another shape (" + ', '.join(
-                 f"{k}: {tuple(getattr(sd[k], 'shape', ()))} vs {tuple(want[k].shape)}" for k in shaped[:2]) + (', ...' if len(shaped) > 2 else '') + ')' if shaped else '']
+                 f"{k}: {tuple(getattr(sd[k], 'shape', ()))} vs {tuple(want[k].shape)}"
+                 for k in shaped[:2]) + (', ...' if len(shaped) > 2 else '') + ')' if shaped else '']
     return '; '.join(p for p in parts if p)
 
 def load_weights(model:nn.Module, # a `LipSound2` to load into
@@ -150,12 +162,15 @@ def load_weights(model:nn.Module, # a `LipSound2` to load into
     name = name or ('<dict>' if isinstance(src, dict) else f"'{src}'")
     diff = checkpoint_config(ck, name).diff(model.cfg)
     diff_txt = ', '.join(f'{k}: checkpoint {a!r} vs model {b!r}' for k, (a, b) in diff.items())
-    if diff and strict_config: raise CheckpointError(f"{name} was saved with another config; differing fields: {diff_txt}")
+    if diff and strict_config:
+        raise CheckpointError(f"{name} was saved with another config; differing fields: {diff_txt}")
     sd = ck['state_dict']
     if any(isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all() for v in sd.values()):
         raise CheckpointError(f"{name} is damaged: some weights are NaN or infinite")
     why = _mismatch(model, sd)
-    if why: raise CheckpointError(f"{name}: {why}: " + (f"saved with another config ({diff_txt})" if diff_txt else "not a complete lipsound2 checkpoint"))
+    if why:
+        raise CheckpointError(f"{name}: {why}: " + (f"saved with another config ({diff_txt})" if diff_txt
+                                                    else "not a complete lipsound2 checkpoint"))
     try: model.load_state_dict(sd)
     except RuntimeError as e:  # what `_mismatch` does not see (a dtype torch cannot copy): its first line
         raise CheckpointError(f"{name} does not fit this model ({str(e).strip().splitlines()[0][:200]})") from None

@@ -46,14 +46,19 @@ class NARConfig(Config):
     PRESETS: ClassVar[dict] = dict(
         small=dict(in_channels=1, img_size=48, cnn_channels=(8, 16, 32), spatial_pool=3, d_model=192, enc_layers=2,
                    enc_ffn=384, postnet_channels=128),                                           # CPU, GRID mouth crops
-        tiny=dict(in_channels=1, img_size=16, cnn_channels=(4, 8), cnn_dropout=0.0, d_model=16, enc_layers=1, enc_heads=2,
-                  enc_ffn=32, enc_conv_kernel=3, dec_layers=1, dec_kernel=3, postnet_channels=16, postnet_layers=2))  # tests
+        tiny=dict(in_channels=1, img_size=16, cnn_channels=(4, 8), cnn_dropout=0.0, d_model=16, enc_layers=1,
+                  enc_heads=2,
+                  # tests
+                  enc_ffn=32, enc_conv_kernel=3, dec_layers=1, dec_kernel=3, postnet_channels=16, postnet_layers=2))
 
     def __post_init__(self):
         super().__post_init__()
-        if self.d_model % self.enc_heads: raise ValueError(f"d_model={self.d_model} must be a multiple of enc_heads={self.enc_heads}")
-        if self.enc_conv_kernel % 2 == 0 or self.dec_kernel % 2 == 0: raise ValueError("enc_conv_kernel and dec_kernel must be odd")
-        if self.img_size < 2 ** len(self.cnn_channels): raise ValueError(f"img_size={self.img_size} is too small for {len(self.cnn_channels)} poolings by 2")
+        if self.d_model % self.enc_heads:
+            raise ValueError(f"d_model={self.d_model} must be a multiple of enc_heads={self.enc_heads}")
+        if self.enc_conv_kernel % 2 == 0 or self.dec_kernel % 2 == 0:
+            raise ValueError("enc_conv_kernel and dec_kernel must be odd")
+        if self.img_size < 2 ** len(self.cnn_channels):
+            raise ValueError(f"img_size={self.img_size} is too small for {len(self.cnn_channels)} poolings by 2")
 
     def mel_frames(self, video_frames):
         "Mel frames for `video_frames` video frames (the project's rule, `config.mel_frames`)."
@@ -63,7 +68,8 @@ class NARConfig(Config):
 def upsample(memory:torch.Tensor, # (B, T, D) at the video frame rate
              video_lens:torch.Tensor, # (B,) valid video frames
              mel_lens:torch.Tensor) -> torch.Tensor: # (B,) wanted mel frames
-    "Linear interpolation of each utterance's valid memory to its mel length: `(B, max(mel_lens), D)`, zero past each length."
+    """Linear interpolation of each utterance's valid memory to its mel length: `(B, max(mel_lens), D)`, zero past each
+    length."""
     out = memory.new_zeros(memory.shape[0], int(mel_lens.max()), memory.shape[2])
     for b, (t, n) in enumerate(zip(video_lens.tolist(), mel_lens.tolist())):
         out[b, :n] = F.interpolate(memory[b:b+1, :t].transpose(1, 2), size=n, mode='linear', align_corners=False)[0].T
@@ -71,7 +77,8 @@ def upsample(memory:torch.Tensor, # (B, T, D) at the video frame rate
 
 # %% ../nbs/04a_nar.ipynb #e8210c11
 def _ffn(d:int, hidden:int, dropout:float) -> nn.Sequential:
-    return nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden), nn.SiLU(), nn.Dropout(dropout), nn.Linear(hidden, d), nn.Dropout(dropout))
+    return nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden), nn.SiLU(), nn.Dropout(dropout), nn.Linear(hidden, d),
+                         nn.Dropout(dropout))
 
 class ConformerBlock(nn.Module):
     "Conformer block over `(B, T, d)` with a padding mask `(B, T)` (True at padding); see above."
@@ -88,28 +95,34 @@ class ConformerBlock(nn.Module):
         x = x + 0.5 * self.ff1(x)
         h = self.att_norm(x)
         x = x + self.drop(self.att(h, h, h, key_padding_mask=pad, need_weights=False)[0])
-        h = F.glu(self.pw1(self.conv_norm(x)), dim=-1).masked_fill(pad[..., None], 0.)            # (B, T, d), padding zeroed
+        # (B, T, d), padding zeroed
+        h = F.glu(self.pw1(self.conv_norm(x)), dim=-1).masked_fill(pad[..., None], 0.)
         h = self.dw(h.transpose(1, 2)).transpose(1, 2)
         x = x + self.drop(self.pw2(F.silu(self.dw_norm(h))))
         return self.out_norm(x + 0.5 * self.ff2(x))
 
 # %% ../nbs/04a_nar.ipynb #1056fc90
 class ConvBlock(nn.Module):
-    "Residual block `x + Dropout(GELU(Conv1d(LayerNorm(x))))` over `(B, D, T)`, padded frames (`keep` False) zeroed before the convolution."
+    """Residual block `x + Dropout(GELU(Conv1d(LayerNorm(x))))` over `(B, D, T)`, padded frames (`keep` False) zeroed
+    before the convolution."""
     def __init__(self, d:int, kernel:int=5, dropout:float=0.1):
         super().__init__()
-        self.norm, self.conv, self.drop = nn.LayerNorm(d), nn.Conv1d(d, d, kernel, padding=kernel // 2), nn.Dropout(dropout)
+        self.norm, self.conv, self.drop = nn.LayerNorm(d), nn.Conv1d(d, d, kernel,
+                                                                     padding=kernel // 2), nn.Dropout(dropout)
     def forward(self, x:torch.Tensor, keep:torch.Tensor): # (B, D, T), (B, 1, T) bool
         return x + self.drop(F.gelu(self.conv(self.norm(x.transpose(1, 2)).transpose(1, 2) * keep)))
 
 class NARDecoder(nn.Module):
-    "Memory `(B, T, d_model)` at the video rate -> `(mel_dec, mel_post)`, each `(B, n_mels, T_mel)`, T_mel by `mel_frames`."
+    """Memory `(B, T, d_model)` at the video rate -> `(mel_dec, mel_post)`, each `(B, n_mels, T_mel)`, T_mel by
+    `mel_frames`."""
     def __init__(self, cfg:NARConfig):
         super().__init__()
         self.cfg = cfg
-        self.blocks = nn.ModuleList(ConvBlock(cfg.d_model, cfg.dec_kernel, cfg.dec_dropout) for _ in range(cfg.dec_layers))
+        self.blocks = nn.ModuleList(ConvBlock(cfg.d_model, cfg.dec_kernel, cfg.dec_dropout)
+                                    for _ in range(cfg.dec_layers))
         self.norm, self.proj = nn.LayerNorm(cfg.d_model), nn.Linear(cfg.d_model, cfg.mel.n_mels)
-        self.postnet = Postnet(cfg.mel.n_mels, cfg.postnet_channels, cfg.postnet_kernel, cfg.postnet_layers, cfg.postnet_dropout)
+        self.postnet = Postnet(cfg.mel.n_mels, cfg.postnet_channels, cfg.postnet_kernel, cfg.postnet_layers,
+                               cfg.postnet_dropout)
 
     def forward(self, memory:torch.Tensor, memory_lens:torch.Tensor):
         mel_lens = self.cfg.mel_frames(memory_lens.cpu())
@@ -118,19 +131,22 @@ class NARDecoder(nn.Module):
         for blk in self.blocks: x = blk(x, keep)
         mel = self.proj(self.norm(x.transpose(1, 2))).transpose(1, 2)                       # (B, n_mels, T_mel)
         post = mel + self.postnet(mel, keep)                # zeros past each length, as the convolutions' own padding
-        return mel.masked_fill(~keep, self.cfg.mel.log_floor), post.masked_fill(~keep, self.cfg.mel.log_floor)  # silence past each length
+        # silence past each length
+        return mel.masked_fill(~keep, self.cfg.mel.log_floor), post.masked_fill(~keep, self.cfg.mel.log_floor)
 
 # %% ../nbs/04a_nar.ipynb #8763d4b5
 @register_model
 class NARVideoToSpeech(nn.Module):
-    "Non-autoregressive video-to-speech: `(B, C, T, H, W)`, lengths -> `(mel_dec, mel_post)` `(B, n_mels, T_mel)` (see above)."
+    """Non-autoregressive video-to-speech: `(B, C, T, H, W)`, lengths -> `(mel_dec, mel_post)` `(B, n_mels, T_mel)` (see
+    above)."""
     kind, config_class = 'nar', NARConfig
     def __init__(self, cfg:NARConfig=None):
         super().__init__()
         self.cfg = cfg = cfg or NARConfig()
         self.frontend = CNNFrontEnd(cfg)
         self.proj = nn.Linear(self.frontend.feature_dim, cfg.d_model)
-        self.conformer = nn.ModuleList(ConformerBlock(cfg.d_model, cfg.enc_heads, cfg.enc_ffn, cfg.enc_conv_kernel, cfg.enc_dropout)
+        self.conformer = nn.ModuleList(ConformerBlock(cfg.d_model, cfg.enc_heads, cfg.enc_ffn, cfg.enc_conv_kernel,
+                                                      cfg.enc_dropout)
                                        for _ in range(cfg.enc_layers))
         self.decoder = NARDecoder(cfg)
 
@@ -145,13 +161,15 @@ class NARVideoToSpeech(nn.Module):
     def forward(self, video:torch.Tensor, # (B, C, T, H, W) float in [0, 1]
                 video_lens:torch.Tensor, # (B,) valid video frames
                 mel=None, mel_lens=None): # unused: the targets never enter a non-autoregressive model
-        "`(mel_dec, mel_post)`, each `(B, n_mels, T_mel)` with `T_mel = mel_frames(max(video_lens))`; silence past each length."
+        """`(mel_dec, mel_post)`, each `(B, n_mels, T_mel)` with `T_mel = mel_frames(max(video_lens))`; silence past
+        each length."""
         return self.decoder(self.encode(video, video_lens), video_lens)
 
     @torch.no_grad()
     def infer(self, video:torch.Tensor, video_lens:torch.Tensor):
         "`(mel_post (B, n_mels, T_mel), mel_lens (B,), None)`, as `LipSound2.infer` (no attention alignment)."
-        was = self.training; self.eval()
+        was = self.training
+        self.eval()
         try: mel = self(video, video_lens)[1]
         finally: self.train(was)
         return mel, self.cfg.mel_frames(video_lens).to(mel.device), None
@@ -167,4 +185,5 @@ class NARLoss(nn.Module):
     def forward(self, pred:tuple, mel:torch.Tensor, mel_lens:torch.Tensor):
         from lipsound2.model import masked_mse
         n = min(pred[0].shape[-1], mel.shape[-1])
-        return sum(masked_l1(p[..., :n], mel[..., :n], mel_lens) + masked_mse(p[..., :n], mel[..., :n], mel_lens) for p in pred[:2])
+        return sum(masked_l1(p[..., :n], mel[..., :n], mel_lens) + masked_mse(p[..., :n], mel[..., :n], mel_lens)
+                   for p in pred[:2])

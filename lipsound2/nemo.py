@@ -46,9 +46,12 @@ def config_from_nemo(d:dict) -> JasperConfig:
     """`JasperConfig` from a NeMo `model_config.yaml` dict (new `_target_` layout or old `params:` layout).
     Raises `NotImplementedError` for blocks we do not build (separable, grouped, squeeze-excitation, non-ReLU)."""
     d = d.get('model', d)
-    enc = d['encoder']; enc = enc.get('params', enc)
-    dec = d['decoder']; dec = dec.get('params', dec)
-    pre = d.get('preprocessor', {}); pre = pre.get('params', pre)
+    enc = d['encoder']
+    enc = enc.get('params', enc)
+    dec = d['decoder']
+    dec = dec.get('params', dec)
+    pre = d.get('preprocessor', {})
+    pre = pre.get('params', pre)
     labels = list(dec.get('vocabulary') or d.get('labels'))
     if ''.join(labels) != VOCAB: raise NotImplementedError(f"vocabulary {labels} differs from {list(VOCAB)}")
     if enc.get('activation', 'relu') != 'relu': raise NotImplementedError(f"activation {enc['activation']}")
@@ -58,24 +61,30 @@ def config_from_nemo(d:dict) -> JasperConfig:
             if b.get(k): raise NotImplementedError(f"'{k}' blocks are not supported")
         if b.get('groups', 1) != 1: raise NotImplementedError("grouped convolutions are not supported")
         blocks.append(block_spec(int(b['filters']), _one(b['kernel']), int(b['repeat']), _one(b['stride']),
-                                 _one(b['dilation']), float(b['dropout']), bool(b['residual']), bool(b.get('residual_dense', False))))
+                                 _one(b['dilation']), float(b['dropout']), bool(b['residual']),
+                                 bool(b.get('residual_dense', False))))
     sr = int(pre.get('sample_rate', 16000))
     kw = dict(sample_rate=sr, win_length=round(float(pre.get('window_size', 0.02))*sr),
               hop_length=round(float(pre.get('window_stride', 0.01))*sr), n_fft=int(pre.get('n_fft', 512)),
               n_mels=int(pre.get('features', pre.get('nfilt', 64))), dither=float(pre.get('dither', 1e-5)),
-              preemph=float(pre.get('preemph', 0.97)), f_min=float(pre.get('lowfreq', 0.0) or 0.0), f_max=pre.get('highfreq'))
+              preemph=float(pre.get('preemph', 0.97)), f_min=float(pre.get('lowfreq', 0.0) or 0.0),
+              f_max=pre.get('highfreq'))
     if pre.get('normalize', 'per_feature') != 'per_feature': raise NotImplementedError(f"normalize={pre['normalize']}")
-    if int(enc.get('feat_in', kw['n_mels'])) != kw['n_mels']: raise NotImplementedError("feat_in differs from the mel count")
+    if int(enc.get('feat_in', kw['n_mels'])) != kw['n_mels']:
+        raise NotImplementedError("feat_in differs from the mel count")
     return JasperConfig(blocks=blocks, n_classes=int(dec.get('num_classes', len(labels))) + 1, **kw)
 
 # %% ../nbs/08b_nemo.ipynb #42493293
 def nemo_config(cfg:JasperConfig) -> dict:
     "A NeMo-style `model_config.yaml` dict (preprocessor, encoder.jasper, decoder) for `cfg`."
-    jas = [dict(filters=b['filters'], repeat=b['repeat'], kernel=[b['kernel']], stride=[b['stride']], dilation=[b['dilation']],
-                dropout=b['dropout'], residual=b['residual'], **({'residual_dense': True} if b['residual_dense'] else {}))
+    jas = [dict(filters=b['filters'], repeat=b['repeat'], kernel=[b['kernel']], stride=[b['stride']],
+                dilation=[b['dilation']],
+                dropout=b['dropout'], residual=b['residual'],
+                **({'residual_dense': True} if b['residual_dense'] else {}))
            for b in cfg.blocks]
     return dict(sample_rate=cfg.sample_rate, labels=list(VOCAB),
-        preprocessor={'_target_': 'nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor', 'normalize': 'per_feature',
+        preprocessor={'_target_': 'nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor',
+                      'normalize': 'per_feature',
                       'window_size': cfg.win_length/cfg.sample_rate, 'sample_rate': cfg.sample_rate,
                       'window_stride': cfg.hop_length/cfg.sample_rate, 'window': 'hann', 'features': cfg.n_mels,
                       'n_fft': cfg.n_fft, 'frame_splicing': 1, 'dither': cfg.dither},
@@ -93,17 +102,21 @@ def load_nemo(path:str|Path) -> Jasper:
         if 'model_config.yaml' not in names or 'model_weights.ckpt' not in names:
             raise CheckpointError(f"'{path}' is not a .nemo file: it lacks model_config.yaml / model_weights.ckpt")
         conf = yaml.safe_load(tf.extractfile(names['model_config.yaml']))
-        sd = torch.load(io.BytesIO(tf.extractfile(names['model_weights.ckpt']).read()), map_location='cpu', weights_only=True)
+        sd = torch.load(io.BytesIO(tf.extractfile(names['model_weights.ckpt']).read()), map_location='cpu',
+                        weights_only=True)
     model = Jasper(config_from_nemo(conf))
     ours = {nemo_key_to_ours(k): v for k, v in sd.items() if nemo_key_to_ours(k) is not None}
     try: missing, unexpected = model.load_state_dict(ours, strict=False)
-    except RuntimeError as e: raise CheckpointError(f"'{path}': weights do not fit: {str(e).splitlines()[-1].strip()[:300]}") from None
-    if missing or unexpected: raise CheckpointError(f"'{path}': weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    except RuntimeError as e:
+        raise CheckpointError(f"'{path}': weights do not fit: {str(e).splitlines()[-1].strip()[:300]}") from None
+    if missing or unexpected:
+        raise CheckpointError(f"'{path}': weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return model.eval()
 
 # %% ../nbs/08b_nemo.ipynb #a6f3b24d
 def export_nemo(model:Jasper, path:str|Path) -> Path:
-    "Write `model` as a `.nemo` tar (`model_config.yaml` + `model_weights.ckpt` under NeMo names), atomically; returns the path."
+    """Write `model` as a `.nemo` tar (`model_config.yaml` + `model_weights.ckpt` under NeMo names), atomically; returns
+    the path."""
     with tempfile.TemporaryDirectory() as d, atomic_path(path) as tmp:
         (Path(d)/'model_config.yaml').write_text(yaml.safe_dump(nemo_config(model.cfg), sort_keys=False))
         torch.save({our_key_to_nemo(k): v for k, v in model.state_dict().items()}, Path(d)/'model_weights.ckpt')

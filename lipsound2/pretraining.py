@@ -11,17 +11,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .config import LipSound2Config, MelConfig, PrepConfig, TrainConfig, mel_frames
-from .core import CheckpointError, lengths_to_mask, read_checkpoint, resolve_weights
+from .core import lengths_to_mask
 from .model import LipSound2, register_model
 from .nar import NARConfig, NARVideoToSpeech, upsample
 
 # %% auto #0
 __all__ = ['AUDIO_AE', 'AudioEncoder', 'LipSound2AudioAE', 'NARAudioAE', 'AudioMelDataset', 'collate_audio', 'audio_mels',
-           'audio_dls', 'pretrain_audio', 'load_pretrained_decoder']
+           'audio_dls', 'pretrain_audio']
 
 # %% ../nbs/05b_pretraining.ipynb #4997dbf4
 class AudioEncoder(nn.Module):
-    "Log-mel `(B, n_mels, T_mel)`, video lengths `(B,)` -> memory `(B, T_video, d_out)` at the video frame rate, zero past each length."
+    """Log-mel `(B, n_mels, T_mel)`, video lengths `(B,)` -> memory `(B, T_video, d_out)` at the video frame rate, zero
+    past each length."""
     def __init__(self, mel:MelConfig=MelConfig(), # the input's mel settings (their frame rate and bands)
                  fps:float=25.0, # the video frame rate of the memory
                  d_out:int=256, # memory width: the decoder's (`NARConfig.d_model`, LipSound2's `2 * enc_lstm_dim`)
@@ -31,26 +32,31 @@ class AudioEncoder(nn.Module):
                  dropout:float=0.1):
         super().__init__()
         self.mel, self.fps = mel, fps
-        self.convs = nn.ModuleList(nn.Conv1d(mel.n_mels if i == 0 else channels, channels, kernel, padding=kernel // 2) for i in range(layers))
+        self.convs = nn.ModuleList(nn.Conv1d(mel.n_mels if i == 0 else channels, channels, kernel,
+                                             padding=kernel // 2) for i in range(layers))
         self.norms = nn.ModuleList(nn.BatchNorm1d(channels) for _ in range(layers))
         self.drop, self.proj = nn.Dropout(dropout), nn.Linear(channels, d_out)
 
     def forward(self, mel:torch.Tensor, video_lens:torch.Tensor) -> torch.Tensor:
-        mel_lens = mel_frames(video_lens.cpu(), self.fps, self.mel)                                  # the length rule, as the data
+        # the length rule, as the data
+        mel_lens = mel_frames(video_lens.cpu(), self.fps, self.mel)
         keep = lengths_to_mask(mel_lens.to(mel.device), mel.shape[-1])[:, None]
         x = mel
         for conv, norm in zip(self.convs, self.norms): x = self.drop(F.relu(norm(conv(x * keep))))
-        down = upsample(x.transpose(1, 2), mel_lens, video_lens.cpu())                           # (B, T_video, C): resampled down
+        # (B, T_video, C): resampled down
+        down = upsample(x.transpose(1, 2), mel_lens, video_lens.cpu())
         return self.proj(down).masked_fill(~lengths_to_mask(video_lens.to(mel.device), down.shape[1])[..., None], 0.)
 
 # %% ../nbs/05b_pretraining.ipynb #0fb52a9b
 @register_model
 class LipSound2AudioAE(LipSound2):
-    "LipSound2 with an `AudioEncoder` in place of the video encoder: log-mel in (as `video`, `(B, n_mels, T_mel)`), mel out."
+    """LipSound2 with an `AudioEncoder` in place of the video encoder: log-mel in (as `video`, `(B, n_mels, T_mel)`),
+    mel out."""
     kind = 'audio_lipsound2'
     def __init__(self, cfg:LipSound2Config=None):
         super().__init__(cfg)
-        self.encoder = AudioEncoder(self.cfg.mel, self.cfg.video_fps, 2 * self.cfg.enc_lstm_dim, dropout=self.cfg.cnn_dropout)
+        self.encoder = AudioEncoder(self.cfg.mel, self.cfg.video_fps, 2 * self.cfg.enc_lstm_dim,
+                                    dropout=self.cfg.cnn_dropout)
 
 @register_model
 class NARAudioAE(NARVideoToSpeech):
@@ -59,7 +65,8 @@ class NARAudioAE(NARVideoToSpeech):
     def __init__(self, cfg:NARConfig=None):
         super().__init__(cfg)
         del self.frontend, self.proj, self.conformer
-        self.audio_encoder = AudioEncoder(self.cfg.mel, self.cfg.video_fps, self.cfg.d_model, self.cfg.d_model, dropout=self.cfg.enc_dropout)
+        self.audio_encoder = AudioEncoder(self.cfg.mel, self.cfg.video_fps, self.cfg.d_model, self.cfg.d_model,
+                                          dropout=self.cfg.enc_dropout)
     def encode(self, mel:torch.Tensor, video_lens:torch.Tensor) -> torch.Tensor:
         "Memory `(B, T_video, d_model)` from a log-mel `(B, n_mels, T_mel)`."
         return self.audio_encoder(mel, video_lens)
@@ -72,7 +79,8 @@ class AudioMelDataset(torch.utils.data.Dataset):
     def __init__(self, mels:list, # log-mels `(n_mels, T_mel)`, each `mel_frames(T_video)` long for its whole T_video
                  prep:PrepConfig=PrepConfig(), segment_frames:int=75):
         self.prep, self.seg = prep, segment_frames
-        self.items = [(torch.as_tensor(m, dtype=torch.float32), int(math.floor(m.shape[-1] / prep.mel_per_video_frame))) for m in mels]
+        self.items = [(torch.as_tensor(m, dtype=torch.float32),
+                       int(math.floor(m.shape[-1] / prep.mel_per_video_frame))) for m in mels]
         self.lengths = [min(t, segment_frames) for _, t in self.items]
 
     def __len__(self): return len(self.items)
@@ -84,7 +92,8 @@ class AudioMelDataset(torch.utils.data.Dataset):
         return mel[:, m0:m0 + self.prep.n_mel_frames(self.seg)], self.seg
 
 def collate_audio(items:list, pad:float=PrepConfig().mel.log_floor) -> tuple:
-    "`[(mel (n_mels, T_mel), T_video)]` -> `(mel (B, n_mels, T), video_lens (B,), mel (B, n_mels, T), mel_lens (B,))`, padded with silence."
+    """`[(mel (n_mels, T_mel), T_video)]` -> `(mel (B, n_mels, T), video_lens (B,), mel (B, n_mels, T), mel_lens (B,))`,
+    padded with silence."""
     ml = torch.tensor([m.shape[-1] for m, _ in items])
     mel = torch.full((len(items), items[0][0].shape[0], int(ml.max())), pad)
     for b, (m, _) in enumerate(items): mel[b, :, :m.shape[-1]] = m
@@ -92,36 +101,44 @@ def collate_audio(items:list, pad:float=PrepConfig().mel.log_floor) -> tuple:
 
 # %% ../nbs/05b_pretraining.ipynb #cc424192
 def audio_mels(files:list, prep:PrepConfig=PrepConfig()) -> list:
-    "Log-mels of audio files, each trimmed to whole video frames (`audio_to_mel`); files that cannot be read are skipped with a warning."
+    """Log-mels of audio files, each trimmed to whole video frames (`audio_to_mel`); files that cannot be read are
+    skipped with a warning."""
     import warnings
     from lipsound2.audio import load_audio, audio_to_mel, PreprocessingError
     out = []
     for f in files:
         try: wav = load_audio(f, prep.mel.sample_rate)
-        except PreprocessingError as e: warnings.warn(str(e)); continue
+        except PreprocessingError as e:
+            warnings.warn(str(e))
+            continue
         n_video = int(len(wav) / prep.mel.sample_rate * prep.fps)
         if n_video: out.append(audio_to_mel(wav, n_video, prep).numpy())
     return out
 
-def audio_dls(mels:list, prep:PrepConfig=PrepConfig(), bs:int=16, valid_pct:float=0.05, segment_frames:int=75, seed:int=0):
+def audio_dls(mels:list, prep:PrepConfig=PrepConfig(), bs:int=16, valid_pct:float=0.05, segment_frames:int=75,
+              seed:int=0):
     "fastai `DataLoaders` of audio-only batches (see above); a seeded `valid_pct` of the utterances for validation."
     from fastai.data.core import DataLoaders
     from lipsound2.data import SortedLipDL
     idx = np.random.default_rng(seed).permutation(len(mels))
     n_val = max(1, int(valid_pct * len(mels)))
     dsets = [AudioMelDataset([mels[i] for i in ids], prep, segment_frames) for ids in (idx[n_val:], idx[:n_val])]
-    dls = [SortedLipDL(ds, ds.lengths, bs=bs, shuffle=sh, drop_last=False, num_workers=0) for ds, sh in zip(dsets, (True, False))]
+    dls = [SortedLipDL(ds, ds.lengths, bs=bs, shuffle=sh, drop_last=False, num_workers=0)
+           for ds, sh in zip(dsets, (True, False))]
     for dl in dls: dl.create_batch = collate_audio
-    res = DataLoaders(*dls); res.n_inp = 2
+    res = DataLoaders(*dls)
+    res.n_inp = 2
     return res
 
 # %% ../nbs/05b_pretraining.ipynb #e0e17b49
 def pretrain_audio(mels:list, # log-mels of the audio-only corpus (`audio_mels`)
                    out_dir:str|Path, # run folder: last.pt, best.pt, history.json
                    cfg, # the video model's config (`LipSound2Config` or `NARConfig`): its decoder is what is trained
-                   tcfg:TrainConfig=None, # training settings (`TrainConfig`); LipSound2's use teacher forcing and guided attention
+                   tcfg:TrainConfig=None, # training settings (`TrainConfig`); LipSound2's use teacher forcing and
+                                          # guided attention
                    resume:bool=False, prep:PrepConfig=PrepConfig(), progress:bool=True, **dl_kw):
-    "Train the audio autoencoder of `cfg`'s model on `mels`; returns the fastai `Learner`. Raises `ValueError` for an unknown config."
+    """Train the audio autoencoder of `cfg`'s model on `mels`; returns the fastai `Learner`. Raises `ValueError` for an
+    unknown config."""
     from lipsound2.training import train
     kind = 'lipsound2' if isinstance(cfg, LipSound2Config) else 'nar' if isinstance(cfg, NARConfig) else None
     if kind is None: raise ValueError(f"no audio autoencoder for a {type(cfg).__name__}")
@@ -129,15 +146,3 @@ def pretrain_audio(mels:list, # log-mels of the audio-only corpus (`audio_mels`)
     dls = audio_dls(mels, prep, bs=tcfg.bs, **dl_kw)
     return train(None, out_dir, cfg, tcfg, resume=resume, dls=dls, progress=progress,
                  model_cls=AUDIO_AE[kind])
-
-def load_pretrained_decoder(model:nn.Module, # a `LipSound2` or `NARVideoToSpeech`
-                            path:str|Path) -> nn.Module: # an audio pre-training checkpoint
-    "Copy the pre-trained decoder (and LipSound2's Postnet) into `model`; returns it. Raises `CheckpointError` naming the file."
-    ck = read_checkpoint(resolve_weights(path), f'audio_{model.kind}')
-    prefixes = ('decoder.', 'postnet.') if model.kind == 'lipsound2' else ('decoder.',)
-    sd = {k: v for k, v in ck['state_dict'].items() if k.startswith(prefixes)}
-    own = model.state_dict()
-    bad = sorted(k for k, v in sd.items() if k not in own or own[k].shape != v.shape)
-    if bad or not sd: raise CheckpointError(f"'{path}': its decoder does not fit this model (e.g. {bad[:3]}): pre-train with the same config")
-    model.load_state_dict(sd, strict=False)
-    return model

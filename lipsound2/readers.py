@@ -22,14 +22,16 @@ def _clip(part:str) -> str:
 def _make_tree(root:Path, files:dict[str, Path|str]) -> Path:
     "Create `files` (`{relative path: source file to copy, or text}`) under `root`; for tests and demos."
     for rel, src in files.items():
-        p = root/rel; p.parent.mkdir(parents=True, exist_ok=True)
+        p = root/rel
+        p.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(src, Path): shutil.copy(src, p)
         else: p.write_text(src)
     return root
 
 # %% ../nbs/00g_corpus_readers.ipynb #e741b51b
 def _transcode(src:Path, dst:Path, fps:float=25.0) -> Path:
-    "`src` re-encoded as an H.264 mp4 with its audio track, at `fps` (frames resampled by `lipsound2.video.read_video`); builds the test trees."
+    """`src` re-encoded as an H.264 mp4 with its audio track, at `fps` (frames resampled by
+    `lipsound2.video.read_video`); builds the test trees."""
     from lipsound2.video import read_video, write_video
     from lipsound2.audio import load_audio
     write_video(dst, read_video(src, fps), fps, audio=load_audio(src, 22050).numpy(), sample_rate=22050)
@@ -42,7 +44,8 @@ def _held_out(speaker:str, percent:int=1) -> bool: return zlib.crc32(speaker.enc
 
 @register_corpus('voxceleb2', _is_voxceleb2)
 def read_voxceleb2(root:str|Path) -> list[Utterance]:
-    "VoxCeleb2 clips under `root/{dev,test}/mp4/<speaker>/<video>/<clip>.mp4` (audio in the mp4; no transcript, language unknown)."
+    """VoxCeleb2 clips under `root/{dev,test}/mp4/<speaker>/<video>/<clip>.mp4` (audio in the mp4; no transcript,
+    language unknown)."""
     root, utts = Path(root), []
     for part in ('dev', 'test'):
         for v in sorted((root/part/'mp4').glob('*/*/*.mp4')):
@@ -53,47 +56,54 @@ def read_voxceleb2(root:str|Path) -> list[Utterance]:
 
 # %% ../nbs/00g_corpus_readers.ipynb #dcd29258
 def read_lrs3_text(path:str|Path) -> tuple[str, list[tuple[str, float, float]]]:
-    """The transcript of an LRS3 `.txt` file (its `Text:` line, lower-cased) and its word timings `[(word, start s, end s)]`
-    (empty when it has none). Raises `CorpusError` naming the file when it has no `Text:` line."""
+    """The transcript of an LRS3 `.txt` file (its `Text:` line, lower-cased) and its word timings `[(word, start s, end
+    s)]` (empty when it has none). Raises `CorpusError` naming the file when it has no `Text:` line."""
     lines = Path(path).read_text(encoding='utf-8', errors='replace').splitlines()
     text = next((l.split(':', 1)[1].strip().lower() for l in lines if l.startswith('Text:')), None)
     if text is None: raise CorpusError(f"'{path}': no 'Text:' line (not an LRS3 transcript)")
     head = next((i for i, l in enumerate(lines) if l.split()[:3] == ['WORD', 'START', 'END']), None)
-    words = [(w.lower(), float(a), float(b)) for w, a, b, *_ in (l.split() for l in lines[head+1:] if len(l.split()) >= 3)] if head is not None else []
+    words = [(w.lower(), float(a), float(b))
+             for w, a, b, *_ in (l.split() for l in lines[head+1:] if len(l.split()) >= 3)] if head is not None else []
     return text, words
 
 # %% ../nbs/00g_corpus_readers.ipynb #db8af1b5
 LRS3_PARTS = ('pretrain', 'trainval', 'test')
 
 def _is_lrs3(root:Path) -> bool:
-    return any((root/p).is_dir() and next((root/p).glob('*/*.txt'), None) is not None and not (root/p/'mp4').is_dir() for p in LRS3_PARTS)
+    return any((root/p).is_dir() and next((root/p).glob('*/*.txt'), None) is not None and not (root/p/'mp4').is_dir()
+               for p in LRS3_PARTS)
 
 @register_corpus('lrs3', _is_lrs3)
 def read_lrs3(root:str|Path) -> list[Utterance]:
-    "LRS3 clips under `root/{pretrain,trainval,test}/<video>/<clip>.mp4` with their `.txt` transcripts; split = the folder."
+    """LRS3 clips under `root/{pretrain,trainval,test}/<video>/<clip>.mp4` with their `.txt` transcripts; split = the
+    folder."""
     root, utts = Path(root), []
     for part in LRS3_PARTS:
         for v in sorted((root/part).glob('*/*.mp4')):
             txt = v.with_suffix('.txt')
-            utts.append(Utterance(f'{part}__{_clip(v.parent.name)}__{v.stem}', v, None, read_lrs3_text(txt)[0] if txt.exists() else None,
+            utts.append(Utterance(f'{part}__{_clip(v.parent.name)}__{v.stem}', v, None,
+                                  read_lrs3_text(txt)[0] if txt.exists() else None,
                                   v.parent.name, None, None, 'en'))
     split = lrs3_split(utts)
     return [replace(u, split=split[u.utt_id]) for u in utts]
 
 # %% ../nbs/00g_corpus_readers.ipynb #bf6a89b6
 def lrs3_split(utts:list[Utterance], n_valid:int=1200, seed:int=42) -> dict[str,str]:
-    "`{utt_id: 'train'|'val'|'test'}` from LRS3's folders (`<folder>__` in the ids): `n_valid` seeded random `trainval` utterances validate, `pretrain` and the other `trainval` ones train."
+    """`{utt_id: 'train'|'val'|'test'}` from LRS3's folders (`<folder>__` in the ids): `n_valid` seeded random
+    `trainval` utterances validate, `pretrain` and the other `trainval` ones train."""
     part = {u.utt_id: u.utt_id.split('__')[0] for u in utts}
     tv = sorted(i for i, p in part.items() if p == 'trainval')
     val = set(np.random.default_rng(seed).permutation(tv)[:n_valid])
     return {i: 'test' if p == 'test' else 'val' if i in val else 'train' for i, p in part.items()}
 
 # %% ../nbs/00g_corpus_readers.ipynb #0c10a820
-def _is_tcd_timit(root:Path) -> bool: return any(next(root.glob(f'{g}/*/Clips/straightcam'), None) for g in ('volunteers', 'lipspeakers'))
+def _is_tcd_timit(root:Path) -> bool:
+    return any(next(root.glob(f'{g}/*/Clips/straightcam'), None) for g in ('volunteers', 'lipspeakers'))
 
 @register_corpus('tcd-timit', _is_tcd_timit)
 def read_tcd_timit(root:str|Path, camera:str='straightcam') -> list[Utterance]:
-    "TCD-TIMIT clips under `root/{volunteers,lipspeakers}/<speaker>/Clips/<camera>/<sentence>.mp4` (audio in the mp4 or a same-named `.wav`)."
+    """TCD-TIMIT clips under `root/{volunteers,lipspeakers}/<speaker>/Clips/<camera>/<sentence>.mp4` (audio in the mp4
+    or a same-named `.wav`)."""
     root, utts = Path(root), []
     for group in ('volunteers', 'lipspeakers'):
         for v in sorted((root/group).glob(f'*/Clips/{camera}/*.mp4')):
@@ -111,16 +121,19 @@ def _cmlr_key(s:str) -> str:
 
 @register_corpus('cmlr', _is_cmlr)
 def read_cmlr(root:str|Path) -> list[Utterance]:
-    "CMLR clips under `root/video/<speaker>/<date>/<clip>.mp4` with `audio/...wav`, `text/...txt` and the splits of `{train,val,test}.csv`."
+    """CMLR clips under `root/video/<speaker>/<date>/<clip>.mp4` with `audio/...wav`, `text/...txt` and the splits of
+    `{train,val,test}.csv`."""
     root, utts, split = Path(root), [], {}
     for s in ('train', 'val', 'test'):
         if (root/f'{s}.csv').exists():
-            with open(root/f'{s}.csv', newline='', encoding='utf-8') as f: split.update({_cmlr_key(r[0]): s for r in csv.reader(f) if r and r[0].strip()})
+            with open(root/f'{s}.csv', newline='', encoding='utf-8') as f:
+                split.update({_cmlr_key(r[0]): s for r in csv.reader(f) if r and r[0].strip()})
     for v in sorted((root/'video').rglob('*.mp4')):
         key = v.relative_to(root/'video').as_posix()[:-4]
         wav, txt = root/'audio'/f'{key}.wav', root/'text'/f'{key}.txt'
         text = txt.read_text(encoding='utf-8').strip().splitlines()[0].replace(' ', '') if txt.exists() else None
-        utts.append(Utterance('__'.join(_clip(p) for p in key.split('/')), v, wav if wav.exists() else None, text or None,
+        utts.append(Utterance('__'.join(_clip(p) for p in key.split('/')), v, wav if wav.exists() else None,
+                              text or None,
                               key.split('/')[0], split.get(key), None, 'zh'))
     return utts
 
@@ -134,7 +147,8 @@ def _hold_out(by:dict[str,str], valid_pct:float, seed:int) -> dict[str,str]:
 
 # %% ../nbs/00g_corpus_readers.ipynb #146035c7
 def read_split_file(path:str|Path, utts:list[Utterance],
-                    valid_pct:float=0.05, # a protocol without validation set (TCD-TIMIT): hold out this share of its training utterances or speakers
+                    valid_pct:float=0.05, # a protocol without validation set (TCD-TIMIT): hold out this share of its
+                                          # training utterances or speakers
                     seed:int=42) -> dict[str,str]:
     """`{utt_id: split}` for `utts` from a split file: `utt_id,split` rows, or `speaker,split` rows applied to every
     utterance of the speaker. Utterances it does not name are left out. A file without 'val' gets one (`valid_pct` of
@@ -142,14 +156,18 @@ def read_split_file(path:str|Path, utts:list[Utterance],
     naming the file when it has neither header or names none of `utts`."""
     with open(path, newline='') as f: rows = list(csv.DictReader(f))
     key = next((k for k in ('utt_id', 'speaker') if rows and k in rows[0] and 'split' in rows[0]), None)
-    if key is None: raise CorpusError(f"'{path}': not a split file (expected a header 'utt_id,split' or 'speaker,split')")
+    if key is None:
+        raise CorpusError(f"'{path}': not a split file (expected a header 'utt_id,split' or 'speaker,split')")
     by = _hold_out({r[key]: r['split'] for r in rows}, valid_pct, seed)
     out = {u.utt_id: by[getattr(u, key)] for u in utts if getattr(u, key) in by}
-    if utts and not out: raise CorpusError(f"'{path}' names none of the {len(utts)} utterances (e.g. {utts[0].utt_id!r}, speaker {utts[0].speaker!r})")
+    if utts and not out:
+        raise CorpusError(f"'{path}' names none of the {len(utts)} utterances (e.g. {utts[0].utt_id!r}, speaker "
+                          f"{utts[0].speaker!r})")
     return out
 
 # %% ../nbs/00g_corpus_readers.ipynb #d3d7601f
 def apply_split(utts:list[Utterance], path:str|Path) -> list[Utterance]:
-    "`utts` with `split` set from the split file `path` (`read_split_file`); utterances it does not name keep theirs. Raises `CorpusError`."
+    """`utts` with `split` set from the split file `path` (`read_split_file`); utterances it does not name keep theirs.
+    Raises `CorpusError`."""
     split = read_split_file(path, utts)
     return [replace(u, split=split.get(u.utt_id, u.split)) for u in utts]

@@ -10,13 +10,20 @@ import shlex
 __all__ = ['RECIPES', 'recipe_commands']
 
 # %% ../nbs/05e_recipes.ipynb #ce23f664
-RECIPES = {  # name: (what, corpus layout, split file or None, pre-trained recipe to start from or None, extra train options)
-    'voxceleb2-pretrain': ("pre-train on VoxCeleb2 (dev; 1% of its speakers validate)", 'voxceleb2', None, None, '--epochs 10'),
-    'lrs3-pretrain': ("pre-train on LRS3 (pretrain + trainval; 1,200 trainval utterances validate)", 'lrs3', None, None, '--epochs 10'),
-    'grid4-sd': ("fine-tune: GRID s1, s2, s4, s29, speaker-dependent", 'grid', 'splits/grid_4speaker_speaker_dependent.csv', 'voxceleb2-pretrain', '--epochs 30'),
-    'grid-unseen': ("fine-tune: GRID unseen speakers (16 train, 7 val, 10 test)", 'grid', 'splits/grid_unseen_speakers.csv', 'voxceleb2-pretrain', '--epochs 30'),
-    'tcd-timit-sd': ("fine-tune: TCD-TIMIT volunteers, speaker-dependent", 'tcd-timit', 'splits/tcd_timit_speaker_dependent.csv', 'voxceleb2-pretrain', '--epochs 30'),
-    'tcd-timit-si': ("fine-tune: TCD-TIMIT, unseen speakers", 'tcd-timit', 'splits/tcd_timit_speaker_independent.csv', 'voxceleb2-pretrain', '--epochs 30'),
+RECIPES = {  # name: (what, corpus layout, split file or None, pre-trained recipe to start from or None, extra train
+             # options)
+    'voxceleb2-pretrain': ("pre-train on VoxCeleb2 (dev; 1% of its speakers validate)", 'voxceleb2', None, None,
+                           '--epochs 10'),
+    'lrs3-pretrain': ("pre-train on LRS3 (pretrain + trainval; 1,200 trainval utterances validate)", 'lrs3', None, None,
+                      '--epochs 10'),
+    'grid4-sd': ("fine-tune: GRID s1, s2, s4, s29, speaker-dependent", 'grid',
+                 'splits/grid_4speaker_speaker_dependent.csv', 'voxceleb2-pretrain', '--epochs 30'),
+    'grid-unseen': ("fine-tune: GRID unseen speakers (16 train, 7 val, 10 test)", 'grid',
+                    'splits/grid_unseen_speakers.csv', 'voxceleb2-pretrain', '--epochs 30'),
+    'tcd-timit-sd': ("fine-tune: TCD-TIMIT volunteers, speaker-dependent", 'tcd-timit',
+                     'splits/tcd_timit_speaker_dependent.csv', 'voxceleb2-pretrain', '--epochs 30'),
+    'tcd-timit-si': ("fine-tune: TCD-TIMIT, unseen speakers", 'tcd-timit', 'splits/tcd_timit_speaker_independent.csv',
+                     'voxceleb2-pretrain', '--epochs 30'),
     'cmlr': ("fine-tune: CMLR (Chinese), its own split", 'cmlr', None, 'voxceleb2-pretrain', '--epochs 20'),
 }
 
@@ -25,12 +32,15 @@ def recipe_commands(name:str, # a key of `RECIPES`
                     corpus:str, # the corpus folder as distributed
                     work:str='work', # folder for caches and runs
                     gpus:int=1, # GPUs (processes) for training
-                    prep:str='--cluster local:8') -> list[str]: # how `prepare` runs: '--cluster local:N', '--scheduler ADDRESS' or ''
-    "The shell commands of recipe `name`: `prepare`, then `train` (under torchrun with several GPUs). Raises `KeyError` naming the recipes."
+                    prep:str='--cluster local:8') -> list[str]: # how `prepare` runs: '--cluster local:N', '--scheduler
+                                                                # ADDRESS' or ''
+    """The shell commands of recipe `name`: `prepare`, then `train` (under torchrun with several GPUs). Raises
+    `KeyError` naming the recipes."""
     if name not in RECIPES: raise KeyError(f"no recipe {name!r}; one of {', '.join(RECIPES)}")
     _, layout, split, init, extra = RECIPES[name]
     cache, out = f'{work}/cache/{name}', f'{work}/runs/{name}'
-    p = f"lipsound2 prepare {shlex.quote(corpus)} {cache} --corpus {layout} --region face --crop-size 96" + (f" --split {split}" if split else '') + (f" {prep}" if prep else '')
+    p = f"lipsound2 prepare {shlex.quote(corpus)} {cache} --corpus {layout} --region face --crop-size 96"
+    p += (f" --split {split}" if split else '') + (f" {prep}" if prep else '')
     launch = f"torchrun --standalone --nproc_per_node {gpus} -m lipsound2" if gpus > 1 else "python -m lipsound2"
     start = f" --init-from {work}/runs/{init}/best.pt" if init else " --config default"
     return [p, f"{launch} train {cache} --out {out}{start} --recipe paper --bs 16 {extra}"]

@@ -11,23 +11,31 @@ import math
 # %% ../nbs/00b_references.ipynb #b81f0e06
 PAPERS = dict(
     lipsound2="L. Qu, C. Weber, S. Wermter, \"LipSound2: Self-Supervised Pre-Training for Lip-to-Speech Reconstruction "
-              "and Lip Reading\", IEEE Transactions on Neural Networks and Learning Systems 35(2):2772-2782, 2024 (arXiv 2112.04748)",
+              "and Lip Reading\", IEEE Transactions on Neural Networks and Learning Systems 35(2):2772-2782, 2024 "
+              "(arXiv 2112.04748)",
     kefalas="T. Kefalas, Y. Panagakis, M. Pantic, \"Large-Scale Unsupervised Audio Pre-Training for Video-to-Speech "
-            "Synthesis\", IEEE/ACM Transactions on Audio, Speech, and Language Processing 32:2255-2268, 2024 (arXiv 2306.15464)",
-    zhang="Zhang et al., \"Learning Contextually Fused Audio-Visual Representations for Audio-Visual Speech Recognition\", "
+            "Synthesis\", IEEE/ACM Transactions on Audio, Speech, and Language Processing 32:2255-2268, 2024 (arXiv "
+            "2306.15464)",
+    zhang="Zhang et al., \"Learning Contextually Fused Audio-Visual Representations for Audio-Visual Speech "
+          "Recognition\", "
           "ICIP 2022 (arXiv 2202.07428)",
-    tacotron2="J. Shen et al., \"Natural TTS Synthesis by Conditioning WaveNet on Mel Spectrogram Predictions\", ICASSP 2018 "
+    tacotron2="J. Shen et al., \"Natural TTS Synthesis by Conditioning WaveNet on Mel Spectrogram Predictions\", "
+              "ICASSP 2018 "
               "(reference implementation: NVIDIA/tacotron2)",
     waveglow="R. Prenger, R. Valle, B. Catanzaro, \"WaveGlow: A Flow-based Generative Network for Speech Synthesis\", "
              "ICASSP 2019 (reference implementation: NVIDIA/waveglow)",
-    hifigan="J. Kong, J. Kim, J. Bae, \"HiFi-GAN: Generative Adversarial Networks for Efficient and High Fidelity Speech "
+    hifigan="J. Kong, J. Kim, J. Bae, \"HiFi-GAN: Generative Adversarial Networks for Efficient and High Fidelity "
+            "Speech "
             "Synthesis\", NeurIPS 2020 (reference implementation: jik876/hifi-gan)",
     jasper="J. Li et al., \"Jasper: An End-to-End Convolutional Neural Acoustic Model\", Interspeech 2019 "
            "(reference implementation: NVIDIA NeMo, jasper_10x5dr.yaml)",
-    lip2wav="K R Prajwal et al., \"Learning Individual Speaking Styles for Accurate Lip to Speech Synthesis\", CVPR 2020",
-    guided_attention="H. Tachibana, K. Uenoyama, S. Aihara, \"Efficiently Trainable Text-to-Speech System Based on Deep "
+    lip2wav="K R Prajwal et al., \"Learning Individual Speaking Styles for Accurate Lip to Speech Synthesis\", CVPR "
+            "2020",
+    guided_attention="H. Tachibana, K. Uenoyama, S. Aihara, \"Efficiently Trainable Text-to-Speech System Based on "
+                     "Deep "
                      "Convolutional Networks with Guided Attention\", ICASSP 2018",
-    grid="M. Cooke, J. Barker, S. Cunningham, X. Shao, \"An audio-visual corpus for speech perception and automatic speech "
+    grid="M. Cooke, J. Barker, S. Cunningham, X. Shao, \"An audio-visual corpus for speech perception and automatic "
+         "speech "
          "recognition\", JASA 120(5):2421-2424, 2006 (CC BY 4.0)",
     ljspeech="K. Ito, L. Johnson, \"The LJ Speech Dataset\", 2017 (public domain)",
 )
@@ -44,15 +52,18 @@ REFERENCE_CONSTANTS = dict(
     tacotron2=dict(sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, n_mels=80, f_min=0.0, f_max=8000.0,
                    log_clamp=1e-5, attention_dim=128, location_filters=32, location_kernel=31, prenet_dims=(256, 256),
                    prenet_dropout=0.5, attention_lstm=1024, decoder_lstm=1024, decoder_dropout=0.1, postnet_layers=5,
-                   postnet_channels=512, postnet_kernel=5, postnet_dropout=0.5, lr=1e-3, weight_decay=1e-6, grad_clip=1.0,
+                   postnet_channels=512, postnet_kernel=5, postnet_dropout=0.5, lr=1e-3, weight_decay=1e-6,
+                   grad_clip=1.0,
                    batch_size=64),
     waveglow=dict(sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, n_mels=80, n_flows=12, n_group=8,
                   n_early_every=4, n_early_size=2, wn_layers=8, wn_channels=256, wn_kernel=3, upsample_kernel=1024,
                   lr=1e-4, batch_size=12, segment_length=16000, sigma_infer=0.6),
     jasper_10x5dr=dict(sample_rate=16000, n_mels=64, window_s=0.02, stride_s=0.01, n_fft=512, blocks=10, sub_blocks=5,
-                       vocabulary=" abcdefghijklmnopqrstuvwxyz'", optimizer='NovoGrad', lr=0.01, betas=(0.8, 0.5), weight_decay=1e-3),
+                       vocabulary=" abcdefghijklmnopqrstuvwxyz'", optimizer='NovoGrad', lr=0.01, betas=(0.8, 0.5),
+                       weight_decay=1e-3),
     hifigan_v1=dict(sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, n_mels=80, f_min=0.0, f_max=8000.0,
-                    log_clamp=1e-5, center=False, reflect_pad=384, upsample_rates=(8, 8, 2, 2), upsample_initial_channel=512,
+                    log_clamp=1e-5, center=False, reflect_pad=384, upsample_rates=(8, 8, 2, 2),
+                    upsample_initial_channel=512,
                     resblock_kernels=(3, 7, 11)),
     lip2wav=dict(sample_rate=16000, n_fft=800, win_length=800, hop_length=200, n_mels=80, f_min=55.0, f_max=7600.0,
                  img_size=96, attention_dim=128, location_filters=32, location_kernel=31, decoder_lstms=(1024, 1024),
@@ -64,18 +75,23 @@ PUBLISHED_GRID = {  # nan = not reported (or not confirmed)
     'Lip2Wav': dict(setting='speaker-dependent, 4 speakers', stoi=0.731, estoi=0.535, pesq=1.772, wer=math.nan,
                     source=PAPERS['lip2wav']),
     'Visual Voice Memory': dict(setting='speaker-dependent', stoi=0.738, estoi=0.579, pesq=1.984, wer=math.nan,
-                                source='Hong et al., "Speech Reconstruction with Reminiscent Sound via Visual Voice Memory", TASLP 2021'),
-    'Visual Voice Memory (multi-speaker)': dict(setting='multi-speaker, seen speakers', stoi=0.754, estoi=0.602, pesq=2.112,
+                                source='Hong et al., "Speech Reconstruction with Reminiscent Sound via Visual Voice '
+                                       'Memory", TASLP 2021'),
+    'Visual Voice Memory (multi-speaker)': dict(setting='multi-speaker, seen speakers', stoi=0.754, estoi=0.602,
+                                                pesq=2.112,
                                                 wer=math.nan, source='Hong et al., TASLP 2021'),
     'VCVTS (seen)': dict(setting='seen speakers', stoi=0.691, estoi=0.512, pesq=1.816, wer=math.nan,
-                         source='Wang et al., "VCVTS: Multi-speaker Video-to-Speech synthesis via cross-modal knowledge transfer from voice conversion", ICASSP 2022'),
+                         source='Wang et al., "VCVTS: Multi-speaker Video-to-Speech synthesis via cross-modal '
+                                'knowledge transfer from voice conversion", ICASSP 2022'),
     'VCVTS (unseen)': dict(setting='unseen speakers', stoi=0.582, estoi=0.330, pesq=1.417, wer=math.nan,
                            source='Wang et al., ICASSP 2022 (VCVTS)'),
     'Vougioukas et al. (seen)': dict(setting='speaker-dependent', stoi=0.518, estoi=math.nan, pesq=math.nan, wer=26.6,
-                                     source='Vougioukas et al., "Video-Driven Speech Reconstruction using Generative Adversarial Networks", Interspeech 2019'),
+                                     source='Vougioukas et al., "Video-Driven Speech Reconstruction using Generative '
+                                            'Adversarial Networks", Interspeech 2019'),
     'Vougioukas et al. (unseen)': dict(setting='unseen speakers', stoi=math.nan, estoi=math.nan, pesq=1.24, wer=40.5,
                                        source='Vougioukas et al., Interspeech 2019'),
-    'LipSound2': dict(setting='UNCONFIRMED: not verified here, left empty', stoi=math.nan, estoi=math.nan, pesq=math.nan,
+    'LipSound2': dict(setting='UNCONFIRMED: not verified here, left empty', stoi=math.nan, estoi=math.nan,
+                      pesq=math.nan,
                       wer=math.nan, source=PAPERS['lipsound2']),
 }
 
@@ -84,4 +100,5 @@ PUBLISHED_LIPREADING = {  # GRID lip reading, overlapped-speaker split: WER and 
     'LipSound (2019), on generated mel': dict(wer=2.525, cer=0.843), 'DualLip': dict(wer=2.71, cer=math.nan),
 }
 
-PUBLISHED_KEFALAS_RANGE = dict(pesq=(1.26, 2.07), stoi=(0.49, 0.72), estoi=(0.20, 0.53), wer=(2.7, 42.4))  # over all their settings; per-table numbers not confirmed
+# over all their settings; per-table numbers not confirmed
+PUBLISHED_KEFALAS_RANGE = dict(pesq=(1.26, 2.07), stoi=(0.49, 0.72), estoi=(0.20, 0.53), wer=(2.7, 42.4))

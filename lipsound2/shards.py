@@ -16,7 +16,8 @@ from .core import atomic_path, atomic_write_text
 from .config import PrepConfig
 from .corpora import Utterance
 from fastai.torch_core import num_distrib, rank_distrib
-from .data import CacheError, split_ids, check_cache_config, collate_lip, lip_item, load_cached, cached_ids, load_split, _prepare_one, _init_worker
+from .data import (CacheError, split_ids, check_cache_config, collate_lip, lip_item, load_cached, cached_ids,
+                            load_split, _prepare_one, _init_worker)
 
 # %% auto #0
 __all__ = ['shard_plan', 'prepare_shards', 'shards_from_cache', 'shard_index', 'ShardStream', 'shard_dls']
@@ -29,13 +30,14 @@ def shard_plan(utts:list[Utterance], shard_size:int=256) -> dict[str, list[str]]
 
 # %% ../nbs/00h_shards.ipynb #fc64c151
 def _write_samples(path:Path, samples:list[dict], failed:dict|None=None, seconds:float=0.) -> dict:
-    """Write `samples` (dicts of crops `(T, S, S, C)` uint8, mel `(n_mels, T_mel)` float16, boxes `(T, 3)` and meta, its JSON
-    text, as in a cache file) as the tar shard `path`, then its summary `path.json` (ids, frames, splits, the `failed`
-    `{utt_id: message}`, `seconds`), each atomically: a summary means a finished shard. Returns the summary."""
+    """Write `samples` (dicts of crops `(T, S, S, C)` uint8, mel `(n_mels, T_mel)` float16, boxes `(T, 3)` and meta, its
+    JSON text, as in a cache file) as the tar shard `path`, then its summary `path.json` (ids, frames, splits, the
+    `failed` `{utt_id: message}`, `seconds`), each atomically: a summary means a finished shard. Returns the summary."""
     import webdataset as wds
     with atomic_path(path) as tmp, wds.TarWriter(str(tmp)) as tw:
         for k, a in enumerate(samples):
-            tw.write({'__key__': f'{k:06d}', 'crops.npy': a['crops'], 'mel.npy': a['mel'], 'boxes.npy': a['boxes'], 'meta.json': str(a['meta'])})
+            tw.write({'__key__': f'{k:06d}', 'crops.npy': a['crops'], 'mel.npy': a['mel'], 'boxes.npy': a['boxes'],
+                      'meta.json': str(a['meta'])})
     metas = [json.loads(str(a['meta'])) for a in samples]
     summary = dict(shard=path.name, ids=[m['utt_id'] for m in metas], frames=[len(a['boxes']) for a in samples],
                    splits=[m.get('split') for m in metas], failed=failed or {}, seconds=seconds)
@@ -44,7 +46,8 @@ def _write_samples(path:Path, samples:list[dict], failed:dict|None=None, seconds
 
 # %% ../nbs/00h_shards.ipynb #0fbfb873
 def _write_shard(path:Path, utts:list[Utterance], cfg:PrepConfig) -> dict:
-    "Preprocess `utts` (`lipsound2.data`'s steps for one utterance) into the tar shard `path` and its summary (`_write_samples`). Returns the summary."
+    """Preprocess `utts` (`lipsound2.data`'s steps for one utterance) into the tar shard `path` and its summary
+    (`_write_samples`). Returns the summary."""
     samples, failed, t0 = [], {}, time.perf_counter()
     for u in utts:
         uid, err, n = _prepare_one(u, None, cfg, save=samples.append)
@@ -55,18 +58,23 @@ def _write_shard(path:Path, utts:list[Utterance], cfg:PrepConfig) -> dict:
 def _check_plan(shard_dir:Path, plan:dict) -> None:
     "Write `plan.json` into a new shard folder; raise `CacheError` when an existing one planned other utterances."
     p = shard_dir/'plan.json'
-    if not p.exists(): atomic_write_text(p, json.dumps(plan)); return
+    if not p.exists():
+        atomic_write_text(p, json.dumps(plan))
+        return
     if json.loads(p.read_text()) != plan:
-        raise CacheError(f"'{shard_dir}' holds shards of other utterances or another --shard-size (see its plan.json): use another shards folder")
+        raise CacheError(f"'{shard_dir}' holds shards of other utterances or another --shard-size (see its "
+                         "plan.json): use another shards folder")
 
 # %% ../nbs/00h_shards.ipynb #4eec51a0
 def _write_index(shard_dir:Path, plan:dict) -> None:
     "Write `shards.json`, the summaries of the shards of `plan` in order, atomically (all of them must be finished)."
-    atomic_write_text(shard_dir/'shards.json', json.dumps([json.loads((shard_dir/n).with_suffix('.json').read_text()) for n in plan]))
+    atomic_write_text(shard_dir/'shards.json',
+                      json.dumps([json.loads((shard_dir/n).with_suffix('.json').read_text()) for n in plan]))
 
 # %% ../nbs/00h_shards.ipynb #843e6a94
 def _run(fn, tasks:list[tuple], n_workers:int=1, client=None, progress:bool=True):
-    "Yield `fn(*task)` for each task: in this process, on `n_workers` local processes, or on a Dask `client`; in order of completion."
+    """Yield `fn(*task)` for each task: in this process, on `n_workers` local processes, or on a Dask `client`; in order
+    of completion."""
     if client is not None:
         from distributed import as_completed
         futs = [client.submit(fn, *t, pure=False) for t in tasks]
@@ -75,48 +83,61 @@ def _run(fn, tasks:list[tuple], n_workers:int=1, client=None, progress:bool=True
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
         import multiprocessing as mp
-        with ProcessPoolExecutor(min(n_workers, len(tasks)), mp_context=mp.get_context('spawn'), initializer=_init_worker, initargs=(os.getpid(),)) as ex:
-            yield from (f.result() for f in progress_bar(as_completed([ex.submit(fn, *t) for t in tasks]), total=len(tasks), display=progress))
+        with ProcessPoolExecutor(min(n_workers, len(tasks)), mp_context=mp.get_context('spawn'),
+                                 initializer=_init_worker, initargs=(os.getpid(),)) as ex:
+            yield from (f.result() for f in progress_bar(as_completed([ex.submit(fn, *t) for t in tasks]),
+                                                         total=len(tasks), display=progress))
 
 # %% ../nbs/00h_shards.ipynb #00fef660
 def prepare_shards(utts:list[Utterance], shard_dir:str|Path, cfg:PrepConfig=PrepConfig(), shard_size:int=256,
                    n_workers:int|None=None, client=None, progress:bool=True,
-                   part:tuple[int,int]=(0, 1)) -> dict: # (i, n): do only shards k with k % n == i (one task of a job array)
+                   part:tuple[int,int]=(0, 1)) -> dict: # (i, n): do only shards k with k % n == i (one task of a job
+                                                        # array)
     """Write `utts` as WebDataset shards into `shard_dir` (see above), skipping finished shards. Runs on `n_workers`
     local processes (default: all cores) or a Dask `client`. Returns dict(done, skipped, failed={utt_id: message},
     frames, seconds, shards, pending) and, once every shard is finished, writes `shards.json` (their summaries). Raises
     `CacheError` for duplicate ids, other settings, or another plan in an existing folder."""
     dup = [i for i, n in Counter(u.utt_id for u in utts).items() if n > 1]
     if dup: raise CacheError(f"two utterances have the id {dup[0]!r}: one shard sample cannot hold both")
-    shard_dir = Path(shard_dir); shard_dir.mkdir(parents=True, exist_ok=True)
+    shard_dir = Path(shard_dir)
+    shard_dir.mkdir(parents=True, exist_ok=True)
     check_cache_config(shard_dir, cfg)
-    plan = shard_plan(utts, shard_size); _check_plan(shard_dir, plan)
+    plan = shard_plan(utts, shard_size)
+    _check_plan(shard_dir, plan)
     by_id = {u.utt_id: u for u in utts}
     mine = [n for k, n in enumerate(plan) if k % part[1] == part[0]]
     todo = [n for n in mine if not (shard_dir/n).with_suffix('.json').exists()]
-    res = dict(done=0, skipped=sum(len(plan[n]) for n in mine if n not in todo), failed={}, frames=0, seconds=0.0, shards=len(plan))
+    res = dict(done=0, skipped=sum(len(plan[n]) for n in mine if n not in todo), failed={}, frames=0, seconds=0.0,
+               shards=len(plan))
     t0 = time.perf_counter()
     tasks = [(shard_dir/n, [by_id[i] for i in plan[n]], cfg) for n in todo]
     for s in _run(_write_shard, tasks, n_workers or os.cpu_count() or 1, client, progress):
-        res['done'] += len(s['ids']); res['frames'] += sum(s['frames']); res['failed'].update(s['failed'])
+        res['done'] += len(s['ids'])
+        res['frames'] += sum(s['frames'])
+        res['failed'].update(s['failed'])
     res['seconds'] = time.perf_counter() - t0
-    res['pending'] = sum(not (shard_dir/n).with_suffix('.json').exists() for n in plan)  # other tasks' shards, not finished yet
+    # other tasks' shards, not finished yet
+    res['pending'] = sum(not (shard_dir/n).with_suffix('.json').exists() for n in plan)
     if not res['pending']: _write_index(shard_dir, plan)
     return res
 
 # %% ../nbs/00h_shards.ipynb #20d58017
 def shards_from_cache(cache_dir:str|Path, shard_dir:str|Path, shard_size:int=256, ids:list[str]|None=None) -> dict:
-    "Copy the utterances `ids` (default: all) of a cache made by `prepare` into shards (as `prepare_shards` writes them). Returns dict(shards, utterances)."
+    """Copy the utterances `ids` (default: all) of a cache made by `prepare` into shards (as `prepare_shards` writes
+    them). Returns dict(shards, utterances)."""
     cache_dir, shard_dir = Path(cache_dir), Path(shard_dir)
-    if not (cache_dir/'config.json').exists(): raise CacheError(f"'{cache_dir}' is not a lipsound2 cache (no config.json)")
+    if not (cache_dir/'config.json').exists():
+        raise CacheError(f"'{cache_dir}' is not a lipsound2 cache (no config.json)")
     shard_dir.mkdir(parents=True, exist_ok=True)
     check_cache_config(shard_dir, PrepConfig.from_dict(json.loads((cache_dir/'config.json').read_text())))
     plan = shard_plan([Utterance(i, None) for i in (cached_ids(cache_dir) if ids is None else ids)], shard_size)
     _check_plan(shard_dir, plan)
     for name, sids in progress_bar(list(plan.items()), leave=False):
         if (shard_dir/name).with_suffix('.json').exists(): continue
-        items = (load_cached(cache_dir, i) for i in sids)  # as the cache file stores them: mel float16, meta its JSON text
-        _write_samples(shard_dir/name, [dict(it, mel=it['mel'].astype(np.float16), meta=json.dumps(it['meta'])) for it in items])
+        items = (load_cached(cache_dir, i) for i in sids)  # as the cache file stores them: mel float16, meta its JSON
+                                                           # text
+        _write_samples(shard_dir/name, [dict(it, mel=it['mel'].astype(np.float16), meta=json.dumps(it['meta']))
+                                        for it in items])
     _write_index(shard_dir, plan)
     return dict(shards=len(plan), utterances=sum(map(len, plan.values())))
 
@@ -124,7 +145,9 @@ def shards_from_cache(cache_dir:str|Path, shard_dir:str|Path, shard_size:int=256
 def shard_index(shard_dir:str|Path) -> list[dict]:
     "The shard summaries of `shards.json`. Raises `CacheError` for a folder without one."
     p = Path(shard_dir)/'shards.json'
-    if not p.exists(): raise CacheError(f"'{shard_dir}' holds no finished shards (no shards.json): make them with `lipsound2 prepare CORPUS CACHE --shards {shard_dir}`")
+    if not p.exists():
+        raise CacheError(f"'{shard_dir}' holds no finished shards (no shards.json): make them with `lipsound2 prepare "
+                         f"CORPUS CACHE --shards {shard_dir}`")
     return json.loads(p.read_text())
 
 # %% ../nbs/00h_shards.ipynb #bc16c13d
@@ -135,28 +158,33 @@ def _n_batches(n:int, bs:int, chunk:int) -> int:
 # %% ../nbs/00h_shards.ipynb #6dd65d47
 class ShardStream(torch.utils.data.IterableDataset):
     """Batches `(video (B, C, T, H, W), video_lens, mel (B, n_mels, T_mel), mel_lens)` streamed from the shards of
-    `shard_dir`, for the utterances `ids`; under DDP this process's share (`rank` of `world`: every `world`-th utterance).
-    Utterances are read `chunk` at a time (default 50 batches), sorted by length within the chunk as `SortedLipDL` sorts
-    (`lipsound2.data`), batched, and the batches shuffled in training. Raises `CacheError` for a folder without
-    `shards.json` or `ids` not in the shards."""
+    `shard_dir`, for the utterances `ids`; under DDP this process's share (`rank` of `world`: every `world`-th
+    utterance). Utterances are read `chunk` at a time (default 50 batches), sorted by length within the chunk as
+    `SortedLipDL` sorts (`lipsound2.data`), batched, and the batches shuffled in training. Raises `CacheError` for a
+    folder without `shards.json` or `ids` not in the shards."""
     splits_itself = True  # `lipsound2.ddp`: no fastai `DistributedDL` around it
     def __init__(self, shard_dir:str|Path, ids:list[str]|None=None, bs:int=16, img_size:int|None=None, gray:bool=False,
                  shuffle:bool=False, chunk:int|None=None, seed:int=0,
                  rank:int|None=None, world:int|None=None): # default: torchrun's RANK and WORLD_SIZE (0 and 1 without)
-        self.shard_dir, self.bs, self.img_size, self.gray, self.shuffle, self.seed = Path(shard_dir), bs, img_size, gray, shuffle, seed
+        self.shard_dir, self.bs, self.img_size, self.gray = Path(shard_dir), bs, img_size, gray
+        self.shuffle, self.seed = shuffle, seed
         self.chunk, index = chunk or bs*50, shard_index(shard_dir)
-        self.rank, self.world = (rank_distrib() if rank is None else rank), (max(1, num_distrib()) if world is None else world)
+        self.rank, self.world = (rank_distrib() if rank is None else rank), (max(1, num_distrib()) if world is None
+            else world)
         keep = set(ids) if ids is not None else None
         self.shards = [s['shard'] for s in index if keep is None or keep & set(s['ids'])]
         self.ids = [i for s in index for i in s['ids'] if keep is None or i in keep]
-        if keep is not None and len(self.ids) < len(keep): raise CacheError(f"{len(keep) - len(self.ids)} utterances are not in the shards of '{shard_dir}', e.g. {sorted(keep - set(self.ids))[:3]}")
+        if keep is not None and len(self.ids) < len(keep):
+            raise CacheError(f"{len(keep) - len(self.ids)} utterances are not in the shards of '{shard_dir}', e.g. "
+                             f"{sorted(keep - set(self.ids))[:3]}")
         self.keep, self.epoch = keep, 0
 
     def __len__(self):  # the same in every process (DDP needs as many steps everywhere): the largest share's
         return max(_n_batches(len(range(r, len(self.ids), self.world)), self.bs, self.chunk) for r in range(self.world))
 
     def _items(self, rng):
-        "This process's items `(video uint8, mel, frames)`, in stream order: shards (shuffled alike in every process), then samples."
+        """This process's items `(video uint8, mel, frames)`, in stream order: shards (shuffled alike in every process),
+        then samples."""
         import webdataset as wds
         order = rng.permutation(len(self.shards)) if self.shuffle else range(len(self.shards))
         urls = [str(self.shard_dir/self.shards[k]) for k in order]
@@ -171,7 +199,8 @@ class ShardStream(torch.utils.data.IterableDataset):
     def __iter__(self):
         rng, self.epoch, buf, n = np.random.default_rng(self.seed + self.epoch), self.epoch + 1, [], 0
         def flush():
-            order = sorted(range(len(buf)), key=lambda i: -buf[i][2])  # stable: ties keep stream order, as np.argsort(kind='stable')
+            # stable: ties keep stream order, as np.argsort(kind='stable')
+            order = sorted(range(len(buf)), key=lambda i: -buf[i][2])
             batches = [order[i:i+self.bs] for i in range(0, len(order), self.bs)]
             for b in (rng.permutation(len(batches)) if self.shuffle else range(len(batches))):
                 yield collate_lip([(buf[i][0].float().div_(255), buf[i][1]) for i in batches[b]])
@@ -179,27 +208,34 @@ class ShardStream(torch.utils.data.IterableDataset):
         for it in self._items(rng):
             buf.append(it)
             if len(buf) == self.chunk:
-                for last in flush(): n += 1; yield last
+                for last in flush():
+                    n += 1
+                    yield last
                 buf = []
         if buf:
-            for last in flush(): n += 1; yield last
-        for _ in range(len(self) - n): yield last  # a smaller share repeats its last batch, so that every process takes len(self) steps
+            for last in flush():
+                n += 1
+                yield last
+        for _ in range(len(self) - n): yield last  # a smaller share repeats its last batch, so that every process takes
+                                                   # len(self) steps
 
 # %% ../nbs/00h_shards.ipynb #4db010bf
 def _shard_dl(ds:ShardStream, device=None) -> DataLoader:
     "A fastai `DataLoader` over a `ShardStream` (which batches itself), of known length."
     return DataLoader(ds, bs=None, n=len(ds), num_workers=0, device=device)
 
-def shard_dls(shard_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=16, img_size:int|None=None, gray:bool=False,
+def shard_dls(shard_dir:str|Path, split:dict[str,str]|str|Path|None=None, bs:int=16, img_size:int|None=None,
+              gray:bool=False,
               train:str='train', valid:str='val', device=None) -> DataLoaders:
-    """fastai `DataLoaders` streaming the shards of `shard_dir` (`ShardStream`; training shuffled). `split`: `{utt_id: name}`,
-    a split CSV, or None for the split recorded with each utterance. Raises `CacheError`, `ValueError` for an empty split
-    (under torchrun each process streams its share)."""
+    """fastai `DataLoaders` streaming the shards of `shard_dir` (`ShardStream`; training shuffled). `split`: `{utt_id:
+    name}`, a split CSV, or None for the split recorded with each utterance. Raises `CacheError`, `ValueError` for an
+    empty split (under torchrun each process streams its share)."""
     if split is None: split = {i: s for e in shard_index(shard_dir) for i, s in zip(e['ids'], e['splits']) if s}
     elif not isinstance(split, dict): split = load_split(split)
     dls = []
     for name, shuffle in ((train, True), (valid, False)):
-        dls.append(_shard_dl(ShardStream(shard_dir, split_ids(split, name, shard_dir), bs, img_size, gray, shuffle), device))
+        dls.append(_shard_dl(ShardStream(shard_dir, split_ids(split, name, shard_dir), bs, img_size, gray, shuffle),
+                             device))
     res = DataLoaders(*dls, device=device)
     res.n_inp = 2
     return res

@@ -123,7 +123,8 @@ def get_vocoder(name:str='griffinlim', # registry name, e.g. 'griffinlim' or 'wa
     if key not in _VOCODERS and key in _LAZY_VOCODERS:
         try: importlib.import_module(_LAZY_VOCODERS[key])
         except ImportError as e:
-            raise ValueError(f"vocoder '{name}' is provided by {_LAZY_VOCODERS[key]}, which could not be imported: {e}") from e
+            raise ValueError(f"vocoder '{name}' is provided by {_LAZY_VOCODERS[key]}, which could not be "
+                             f"imported: {e}") from e
     if key not in _VOCODERS and key in _LAZY_VOCODERS:
         raise ValueError(f"{_LAZY_VOCODERS[key]} was imported but registered no vocoder '{key}'")
     if key not in _VOCODERS:
@@ -195,9 +196,11 @@ def pesq_wb(ref, # (samples,) reference waveform
     import pesq
     ref, deg = align_lengths(ref, deg)
     if not (np.abs(ref).max() > 0 and np.abs(deg).max() > 0):
-        warnings.warn("PESQ: a signal is all zeros; returning nan"); return math.nan
+        warnings.warn("PESQ: a signal is all zeros; returning nan")
+        return math.nan
     if sr != PESQ_SR:
-        ref, deg = (torchaudio.functional.resample(torch.from_numpy(x).float(), sr, PESQ_SR).numpy() for x in (ref, deg))
+        ref, deg = (torchaudio.functional.resample(torch.from_numpy(x).float(), sr, PESQ_SR).numpy()
+                    for x in (ref, deg))
     try: return float(pesq.pesq(PESQ_SR, ref, deg, 'wb'))
     except pesq.PesqError as e:
         warnings.warn(f"PESQ could not score this pair ({type(e).__name__}: {e}); returning nan")
@@ -229,7 +232,8 @@ def mcd(ref, # (samples,) reference waveform
     return float(MCD_CONST * d.pow(2).sum(-1).sqrt().mean())
 
 # %% ../nbs/06_synthesis.ipynb #0be23f41
-METRICS = ('stoi', 'estoi', 'pesq', 'mcd', 'wer', 'cer')  # column names of evaluation tables (WER/CER: fractions, from `lipsound2 evaluate` with a recogniser)
+METRICS = ('stoi', 'estoi', 'pesq', 'mcd', 'wer', 'cer')  # column names of evaluation tables (WER/CER: fractions, from
+                                                          # `lipsound2 evaluate` with a recogniser)
 
 def evaluate_utterance(ref_wav, # (samples,) recorded waveform
                        gen_wav, # (samples,) generated waveform, same sample rate

@@ -53,7 +53,9 @@ def ctc_align(log_probs, # (T, C) CTC log-probabilities of one utterance (valid 
     s = S - 1 if S == 1 or a[-1] >= a[-2] else S - 2
     if not np.isfinite(a[s]): raise ValueError(f"{len(ids)} labels do not fit in {T} frames")
     path = np.empty(T, np.int64)
-    for t in range(T - 1, -1, -1): path[t] = s; s -= back[t, s]
+    for t in range(T - 1, -1, -1):
+        path[t] = s
+        s -= back[t, s]
     return np.where(path % 2 == 1, (path - 1) // 2, -1)
 
 # %% ../nbs/04b_text_nar.ipynb #1373a480
@@ -66,7 +68,8 @@ def word_spans(log_probs, # (T, C) CTC log-probabilities of one utterance
     words, ids, owner = text.split(), [], []
     for k, w in enumerate(words):
         lab = text_to_ids((' ' if k else '') + w)
-        ids += lab; owner += [k] * len(lab)
+        ids += lab
+        owner += [k] * len(lab)
     if not ids: return []
     try: pos = ctc_align(log_probs, ids)
     except ValueError: return []
@@ -81,9 +84,11 @@ def word_spans(log_probs, # (T, C) CTC log-probabilities of one utterance
 
 # %% ../nbs/04b_text_nar.ipynb #17118ed5
 def align_spans(path) -> list[tuple[str, int, int]]:
-    "`(word, start, end)` video frames (25 fps, end exclusive) of the words of a GRID `.align` file, without `sil`, `sp`."
+    """`(word, start, end)` video frames (25 fps, end exclusive) of the words of a GRID `.align` file, without `sil`,
+    `sp`."""
     rows = [l.split() for l in Path(path).read_text().splitlines() if len(l.split()) == 3]
-    frames = [(w, int(a) // 1000, round(int(b) / 1000)) for a, b, w in rows if w not in ('sil', 'sp')]   # 1/25000 s units
+    # 1/25000 s units
+    frames = [(w, int(a) // 1000, round(int(b) / 1000)) for a, b, w in rows if w not in ('sil', 'sp')]
     return [(w, a, max(a + 1, b)) for w, a, b in frames]
 
 # %% ../nbs/04b_text_nar.ipynb #7a618cb4
@@ -103,7 +108,8 @@ def span_features(spans:list[tuple[str, int, int]], T:int) -> torch.Tensor:
 def read_lips(avsr:AVSR, # the frozen recogniser (`load_avsr`), its audio stream unused
               video:torch.Tensor, # (B, C, T, H, W) mouth crops in [0, 1]; resized to its `img_size`, RGB made gray
               lens:torch.Tensor) -> tuple[torch.Tensor, list[str]]: # (B,) valid frames
-    "The recogniser's video-only CTC log-probabilities `(B, T, 29)` and its GRID sentence per clip (`ctc.grammar_decode`)."
+    """The recogniser's video-only CTC log-probabilities `(B, T, 29)` and its GRID sentence per clip
+    (`ctc.grammar_decode`)."""
     B, C, T, H, W = video.shape
     s, gray = avsr.cfg.img_size, avsr.cfg.in_channels == 1
     if gray and C == 3:                                                          # ITU-R BT.601 luma
@@ -116,7 +122,8 @@ def read_lips(avsr:AVSR, # the frozen recogniser (`load_avsr`), its audio stream
 
 def lip_features(log_probs:torch.Tensor, # (B, T, 29) from `read_lips`
                  texts:list[str], lens:torch.Tensor) -> torch.Tensor: # sentences, (B,) valid frames
-    "Per frame `(B, T, N_LIP)`: posteriors, then `span_features` of each sentence aligned by `word_spans`; 0 past each length."
+    """Per frame `(B, T, N_LIP)`: posteriors, then `span_features` of each sentence aligned by `word_spans`; 0 past each
+    length."""
     out = torch.zeros(*log_probs.shape[:2], N_LIP)
     for b, (text, n) in enumerate(zip(texts, lens.tolist())):
         lp = log_probs[b, :n].float().cpu()
@@ -131,7 +138,8 @@ class TextNARConfig(NARConfig):
     lip_input:str='both'           # what of the lip reader enters the memory: 'posteriors', 'words', 'both' or 'none'
     lip_hidden:int=128             # channels of the two conditioning convolutions
     lip_kernel:int=5               # their kernel (video frames; 5 = 0.2 s)
-    lip_gain:float=1.              # multiplies their output: with Adam the zero-initialised branch moves lip_gain times faster
+    lip_gain:float=1.              # multiplies their output: with Adam the zero-initialised branch moves lip_gain times
+                                   # faster
     ctc_weight:float=0.            # multi-task character CTC on the encoder memory (0: no head)
     content_weight:float=0.        # CTC of the frozen recogniser's audio path on the generated mel (0: off)
     lip_reader:dict=field(default_factory=lambda: AVSRConfig.small().to_dict())  # the frozen recogniser's config
@@ -159,8 +167,8 @@ def _ctc(log_probs:torch.Tensor, lens:torch.Tensor, tokens:torch.Tensor, token_l
 @register_model
 class TextNAR(NARVideoToSpeech):
     """`NARVideoToSpeech` with the frozen recogniser's reading added to its memory (see above).
-    `forward(video (B, C, T, H, W), video_lens (B,), lip (B, T, N_LIP) or None, tokens (B, L) or None, token_lens (B,) or
-    None)` -> `(mel_dec, mel_post, aux)`: mels `(B, n_mels, T_mel)`; `aux` the weighted CTC and content losses in
+    `forward(video (B, C, T, H, W), video_lens (B,), lip (B, T, N_LIP) or None, tokens (B, L) or None, token_lens (B,)
+    or None)` -> `(mel_dec, mel_post, aux)`: mels `(B, n_mels, T_mel)`; `aux` the weighted CTC and content losses in
     training, 0 in eval mode or without `tokens` (validation losses stay mel losses). `lip` None: read here."""
     kind, config_class = 'nar_text', TextNARConfig
     def __init__(self, cfg:TextNARConfig=None):
@@ -170,7 +178,8 @@ class TextNAR(NARVideoToSpeech):
         k = cfg.lip_kernel
         self.lip_proj = nn.Sequential(nn.Conv1d(N_LIP, cfg.lip_hidden, k, padding=k // 2), nn.GELU(),
                                       nn.Conv1d(cfg.lip_hidden, cfg.d_model, k, padding=k // 2))
-        nn.init.zeros_(self.lip_proj[-1].weight); nn.init.zeros_(self.lip_proj[-1].bias)   # starts as the plain model
+        nn.init.zeros_(self.lip_proj[-1].weight)
+        nn.init.zeros_(self.lip_proj[-1].bias)   # starts as the plain model
         self.ctc_head = nn.Linear(cfg.d_model, N_POSTERIORS) if cfg.ctc_weight else None
 
 # %% ../nbs/04b_text_nar.ipynb #515144e1
@@ -183,7 +192,8 @@ def train(self:TextNAR, mode:bool=True):
 
 @patch
 def lip_features(self:TextNAR, video:torch.Tensor, video_lens:torch.Tensor) -> torch.Tensor:
-    "What the recogniser reads from `video` `(B, C, T, H, W)`: `(B, T, N_LIP)` (`read_lips`, `lip_features`), on its device."
+    """What the recogniser reads from `video` `(B, C, T, H, W)`: `(B, T, N_LIP)` (`read_lips`, `lip_features`), on its
+    device."""
     lp, texts = read_lips(self.lip_reader, video, video_lens)
     return lip_features(lp, texts, video_lens).to(video.device)
 
@@ -198,8 +208,10 @@ def _lip_term(self:TextNAR, lip:torch.Tensor, video_lens:torch.Tensor) -> torch.
 
 @patch
 def content_loss(self:TextNAR, mel:torch.Tensor, # (B, n_mels, T_mel) generated log-mel
-                 video_lens:torch.Tensor, tokens:torch.Tensor, token_lens:torch.Tensor) -> torch.Tensor: # (B,), (B, L), (B,)
-    "CTC loss of the frozen recogniser's audio path on a generated mel against the transcript (gradients reach the mel only)."
+                 # (B,), (B, L), (B,)
+                 video_lens:torch.Tensor, tokens:torch.Tensor, token_lens:torch.Tensor) -> torch.Tensor:
+    """CTC loss of the frozen recogniser's audio path on a generated mel against the transcript (gradients reach the mel
+    only)."""
     lp, _ = self.lip_reader(mel, None, video_lens, 'audio')
     return _ctc(lp, video_lens, tokens, token_lens)
 
@@ -242,7 +254,8 @@ def text_nar_from(nar:NARVideoToSpeech, # a trained plain model (its weights are
 
 # %% ../nbs/04b_text_nar.ipynb #8632ab1d
 class TextLipDataset(LipDataset):
-    "`LipDataset` items with the lip reader's reading `(T, N_LIP)` and the transcript's ids `(L,)`: `(video, mel, lip, tokens)`."
+    """`LipDataset` items with the lip reader's reading `(T, N_LIP)` and the transcript's ids `(L,)`: `(video, mel, lip,
+    tokens)`."""
     def __init__(self, cache_dir, utt_ids:list[str], lip:dict, # {utt_id: (T, N_LIP) tensor}
                  img_size:int|None=None, gray:bool=False, preload:bool=False):
         super().__init__(cache_dir, utt_ids, img_size, gray, preload)
@@ -255,12 +268,15 @@ class TextLipDataset(LipDataset):
         return v, mel, self.lip[u], self.tokens[u]
 
 def collate_text(items:list) -> tuple:
-    "Pad `(video, mel, lip, tokens)` items: `(video, video_lens, lip (B, T, N_LIP), tokens (B, L), token_lens, mel, mel_lens)`."
+    """Pad `(video, mel, lip, tokens)` items: `(video, video_lens, lip (B, T, N_LIP), tokens (B, L), token_lens, mel,
+    mel_lens)`."""
     video, vl, mel, ml = collate_lip([(v, m) for v, m, *_ in items])
     lip = torch.zeros(len(items), video.shape[2], N_LIP)
     tl = torch.tensor([len(t) for *_, t in items])
     tokens = torch.zeros(len(items), max(1, int(tl.max())), dtype=torch.long)
-    for i, (_, _, f, t) in enumerate(items): lip[i, :len(f)] = f; tokens[i, :len(t)] = t
+    for i, (_, _, f, t) in enumerate(items):
+        lip[i, :len(f)] = f
+        tokens[i, :len(t)] = t
     return video, vl, lip, tokens, tl, mel, ml
 
 # %% ../nbs/04b_text_nar.ipynb #821dd66a
@@ -283,15 +299,17 @@ def read_cache(model:TextNAR, cache_dir, utt_ids:list[str], img_size:int|None=No
 # %% ../nbs/04b_text_nar.ipynb #179d7263
 def get_text_dls(cache_dir, model:TextNAR, split=None, bs:int=16, preload:bool=False, align_dir=None,
                  train:str='train', valid:str='val', device=None, **kw) -> DataLoaders:
-    """fastai `DataLoaders` of `collate_text` batches (n_inp=5) for `model` (its `img_size` and channels), as `data.get_dls`
-    (same splits, errors and length-sorted batches); the recogniser reads every clip once here (`read_cache`)."""
+    """fastai `DataLoaders` of `collate_text` batches (n_inp=5) for `model` (its `img_size` and channels), as
+    `data.get_dls` (same splits, errors and length-sorted batches); the recogniser reads every clip once here
+    (`read_cache`)."""
     dls0 = get_dls(cache_dir, split, bs=bs, img_size=model.cfg.img_size, gray=model.cfg.in_channels == 1, preload=False,
                    train=train, valid=valid, device=device)
     dls = []
     for dl, shuffle in ((dls0.train, True), (dls0.valid, False)):
         ids = dl.dataset.ids
         if model.cfg.lip_input == 'none': lip = {u: torch.zeros(n, N_LIP) for u, n in zip(ids, dl.dataset.lengths)}
-        else: lip = read_cache(model, cache_dir, ids, model.cfg.img_size, model.cfg.in_channels == 1, align_dir=align_dir)
+        else:
+            lip = read_cache(model, cache_dir, ids, model.cfg.img_size, model.cfg.in_channels == 1, align_dir=align_dir)
         ds = TextLipDataset(cache_dir, ids, lip, model.cfg.img_size, model.cfg.in_channels == 1, preload)
         dl = SortedLipDL(ds, ds.lengths, bs=bs, shuffle=shuffle, drop_last=False, device=device, **kw)
         dl.create_batch = collate_text

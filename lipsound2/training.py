@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['TeacherForcing', 'guided_attention_loss', 'GuidedAttention', 'mel_metrics', 'FreeRunningMSE', 'TrainingDiverged',
            'FiniteLoss', 'LipSound2Checkpoint', 'alignment_figure', 'AlignmentFigures', 'VideoTimeMask', 'TimeBudget',
-           'monitor_name', 'VideoAugment', 'v2s_splitter', 'CPUMixedPrecision', 'v2s_learner', 'model_for', 'train']
+           'monitor_name', 'VideoAugment', 'v2s_splitter', 'CPUMixedPrecision', 'v2s_learner', 'model_for',
+           'load_pretrained_decoder', 'train']
 
 # %% ../nbs/05_training.ipynb #4bdfac2b
 import json, math, time, warnings
@@ -20,26 +21,27 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.training import GradientClip, GradientAccumulation
 from fastai.callback.fp16 import MixedPrecision
-from fastai.callback.progress import ProgressCallback  # registers the progress bars and `Learner.no_bar`
-from fastai.callback.schedule import fit_one_cycle    # patches `Learner.fit_one_cycle`
+from fastai.callback.progress import ProgressCallback  # noqa: F401 (registers the progress bars, `Learner.no_bar`)
+from fastai.callback.schedule import fit_one_cycle    # noqa: F401 (patches `Learner.fit_one_cycle`)
 from fastai.metrics import AvgMetric, Metric
 from fastai.optimizer import Adam
 from fastai.torch_core import params, to_device, default_device, rank_distrib
-from fastcore.basics import patch
 from fastcore.foundation import L
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .config import LipSound2Config, PrepConfig, TrainConfig
-from .core import LipSound2Error, atomic_write_text, read_checkpoint
+from .core import LipSound2Error, CheckpointError, atomic_write_text, read_checkpoint, resolve_weights
 from .attention import plot_alignment
-from .model import (LipSound2, LipSound2Loss, masked_mse, save_model, load_weights, checkpoint_config, model_class,
+from .model import (LipSound2, LipSound2Loss, masked_mse, save_model, load_weights, checkpoint_config,
+                             model_class,
                              MODELS)
 from .nar import NARLoss
 from .ddp import any_process, bare_model, ddp_context, setup_rank
 
 # %% ../nbs/05_training.ipynb #84012930
 class TeacherForcing(Callback):
-    "Pass the targets `(mel, mel_lens)` to the model as well (teacher forcing); `ratio` of the training steps read the recorded frame."
+    """Pass the targets `(mel, mel_lens)` to the model as well (teacher forcing); `ratio` of the training steps read the
+    recorded frame."""
     order = -5  # before MixedPrecision's autocast and every other batch callback
     def __init__(self, ratio:float=1.0): self.ratio = ratio  # below 1: scheduled sampling (Bengio et al. 2015; ours)
     def before_fit(self): self.learn.model.decoder.teacher_forcing = self.ratio
@@ -68,7 +70,8 @@ class GuidedAttention(Callback):
     def __init__(self, weight:float=1.0, sigma:float=0.2): self.weight, self.sigma = weight, sigma
     def after_loss(self):
         if not self.training or not self.weight: return
-        ga = guided_attention_loss(self.pred[2], self.xb[1], self.yb[1], bare_model(self.model).cfg.frames_per_step, self.sigma)
+        ga = guided_attention_loss(self.pred[2], self.xb[1], self.yb[1], bare_model(self.model).cfg.frames_per_step,
+                                   self.sigma)
         self.learn.loss_grad = self.loss_grad + self.weight * ga
         self.learn.loss = self.loss + self.weight * ga.detach()
 
@@ -79,18 +82,22 @@ def mel_metrics():
     "fastai metrics `mse_dec` and `mse_post` (masked MSE in log-mel units squared)."
     return [AvgMetric(_dec_mse), AvgMetric(_post_mse)]
 
-def _named(f, name): f.__name__ = name; return f
+def _named(f, name):
+    f.__name__ = name
+    return f
 _dec_mse, _post_mse = _named(_dec_mse, 'mse_dec'), _named(_post_mse, 'mse_post')
 
 # %% ../nbs/05_training.ipynb #fb73e561
 class FreeRunningMSE(Metric):
-    "Validation metric `mse_free`: masked MSE of `LipSound2.infer`'s output (decoder on its own outputs) against the target mel."
+    """Validation metric `mse_free`: masked MSE of `LipSound2.infer`'s output (decoder on its own outputs) against the
+    target mel."""
     def __init__(self, seed:int=0): self.seed = seed  # prenet dropout stays on at inference: fix its draws
     def reset(self): self.total, self.count = 0., 0
     def accumulate(self, learn):
         video, vlens = learn.xb[0], learn.xb[1]
         mel, mlens = learn.yb
-        with torch.random.fork_rng(devices=[video.device] if video.is_cuda else []):  # training's random stream is left alone
+        # training's random stream is left alone
+        with torch.random.fork_rng(devices=[video.device] if video.is_cuda else []):
             torch.manual_seed(self.seed)
             post, plens, _ = bare_model(learn.model).infer(video, vlens)   # (B, n_mels, T_mel'), (B,)
         n = min(post.shape[-1], mel.shape[-1])
@@ -104,7 +111,8 @@ class FreeRunningMSE(Metric):
 
 # %% ../nbs/05_training.ipynb #895adf43
 class TrainingDiverged(LipSound2Error):
-    "Training met a non-finite loss or weight; the message names the run folder, the epoch and step, and the checkpoint kept."
+    """Training met a non-finite loss or weight; the message names the run folder, the epoch and step, and the
+    checkpoint kept."""
 
 def _diverged(learn, what:str, where:str):
     "Note on `learn` that training diverged (`what`, `where`) and end the fit; `train` then raises `TrainingDiverged`."
@@ -140,7 +148,8 @@ def _append_history(path:Path, row:dict):
     atomic_write_text(path, json.dumps(rows + [row], indent=1))
 
 class LipSound2Checkpoint(Callback):
-    "Save `last.pt` (with optimizer state) every epoch and `best.pt` when `monitor` (a recorded name) reaches a new low, into `out_dir`."
+    """Save `last.pt` (with optimizer state) every epoch and `best.pt` when `monitor` (a recorded name) reaches a new
+    low, into `out_dir`."""
     order = 60  # after the Recorder (50), which holds the epoch's losses
     def __init__(self,
                  out_dir:str|Path, # folder for `last.pt` and `best.pt`
@@ -148,7 +157,8 @@ class LipSound2Checkpoint(Callback):
                  best:float=math.inf, # best monitored value so far (from a run being resumed)
                  extra:dict=None, # more entries for every checkpoint (e.g. training arguments)
                  monitor:str='valid_loss'): # recorded value that picks `best.pt`, lower is better (e.g. 'mse_free')
-        self.out_dir, self.precision, self.best, self.extra, self.monitor = Path(out_dir), precision, best, extra or {}, monitor
+        self.out_dir, self.precision, self.best = Path(out_dir), precision, best
+        self.extra, self.monitor = extra or {}, monitor
 
     saved_epoch = None  # the epoch of the last.pt written in this fit, if any
 
@@ -158,17 +168,21 @@ class LipSound2Checkpoint(Callback):
     def after_epoch(self):
         if not getattr(self, '_trained', False): return   # an epoch skipped by SkipToEpoch
         self._trained = False
-        if any_process(not all(torch.isfinite(p).all() for p in self.model.parameters())):  # collective: before rank 0 returns
-            _diverged(self.learn, "some weights are NaN or infinite", f"after the last step of epoch {self.epoch + 1} of {self.n_epoch}")
+        # collective: before rank 0 returns
+        if any_process(not all(torch.isfinite(p).all() for p in self.model.parameters())):
+            _diverged(self.learn, "some weights are NaN or infinite",
+                      f"after the last step of epoch {self.epoch + 1} of {self.n_epoch}")
         if rank_distrib(): return                         # under DDP (`lipsound2.ddp`) only rank 0 writes
-        names = list(self.recorder.metric_names[1:-1]) if self.recorder.add_time else list(self.recorder.metric_names[1:])
+        names = list(self.recorder.metric_names[1:-1] if self.recorder.add_time else self.recorder.metric_names[1:])
         vals = dict(zip(names, [None if v is None else float(v) for v in self.recorder.values[-1]]))
         score = vals.get(self.monitor)
         info = dict(epoch=self.epoch, n_epoch=self.n_epoch, losses=vals, monitor=self.monitor,
                     best_score=min(self.best, score if score is not None else math.inf), **self.extra)
-        save_model(bare_model(self.model), self.out_dir/'last.pt', self.precision, opt=_plain(self.opt.state_dict()), **info)
+        save_model(bare_model(self.model), self.out_dir/'last.pt', self.precision, opt=_plain(self.opt.state_dict()),
+                   **info)
         self.saved_epoch = self.epoch
-        _append_history(self.out_dir/'history.json', dict(epoch=self.epoch, **vals, seconds=round(time.perf_counter() - self._t0, 2),
+        _append_history(self.out_dir/'history.json', dict(epoch=self.epoch, **vals,
+                                                          seconds=round(time.perf_counter() - self._t0, 2),
                                                             cpu_seconds=round(time.process_time() - self._c0, 2)))
         if score is not None and math.isfinite(score) and score < self.best:
             self.best = score
@@ -180,12 +194,14 @@ def alignment_figure(align, # (T_steps, T_in) attention weights of one utterance
                      pred, # (n_mels, T_mel) predicted log-mel (Postnet output)
                      title:str=''):
     "A matplotlib `Figure` (no pyplot) with the alignment, the target and the predicted mel spectrogram."
-    fig = Figure(figsize=(8, 6)); FigureCanvasAgg(fig)
+    fig = Figure(figsize=(8, 6))
+    FigureCanvasAgg(fig)
     axs = fig.subplots(3, 1)
     plot_alignment(align, ax=axs[0], title=title)
     for ax, m, t in ((axs[1], mel, 'target log-mel'), (axs[2], pred, 'predicted log-mel (Postnet)')):
         ax.imshow(m.detach().float().cpu().numpy(), origin='lower', aspect='auto', interpolation='none', cmap='magma')
-        ax.set_title(t, fontsize=9); ax.set_ylabel('mel band')
+        ax.set_title(t, fontsize=9)
+        ax.set_ylabel('mel band')
     axs[2].set_xlabel('mel frame')
     fig.tight_layout()
     return fig
@@ -203,12 +219,14 @@ class AlignmentFigures(Callback):
         dev = next(self.model.parameters()).device
         dl = self.dls.valid if _has_valid(self.dls) else self.dls.train  # no validation split: a training utterance
         video, vlens, mel, mlens = to_device(dl.one_batch(), dev)
-        was = self.model.training; self.model.eval()
+        was = self.model.training
+        self.model.eval()
         with torch.no_grad(): _, post, align = self.model(video[:1], vlens[:1], mel[:1, :, :int(mlens[0])])
         self.model.train(was)
         steps = math.ceil(int(mlens[0]) / self.model.cfg.frames_per_step)
         fig = alignment_figure(align[0, :steps, :int(vlens[0])], mel[0, :, :int(mlens[0])], post[0],
-                               title=f"epoch {self.epoch}: teacher-forced alignment, first {'validation' if dl is self.dls.valid else 'training'} utterance")
+                               title=f"epoch {self.epoch}: teacher-forced alignment, first "
+                                     f"{'validation' if dl is self.dls.valid else 'training'} utterance")
         self.folder.mkdir(parents=True, exist_ok=True)
         fig.savefig(self.folder/f'epoch_{self.epoch:03d}.png', dpi=80)
 
@@ -222,13 +240,15 @@ class VideoTimeMask(Callback):
         video, lens = self.xb[0].clone(), self.xb[1]
         for b, n in enumerate(lens.tolist()):
             w = int(torch.randint(0, max(1, int(self.p * n)) + 1, ()).item())
-            if w: s = int(torch.randint(0, n - w + 1, ()).item()); video[b, :, s:s + w] = 0
+            if w:
+                s = int(torch.randint(0, n - w + 1, ()).item())
+                video[b, :, s:s + w] = 0
         self.learn.xb = (video, *self.xb[1:])
 
 class TimeBudget(Callback):
-    """Stop fitting after the epoch in which the process's CPU time since `before_fit` exceeded `minutes` (0: no limit). Under
-    torchrun every process stops after the epoch in which the first one ran out (`any_process`): alone, it would leave the
-    others waiting in DDP's gradient all-reduce."""
+    """Stop fitting after the epoch in which the process's CPU time since `before_fit` exceeded `minutes` (0: no limit).
+    Under torchrun every process stops after the epoch in which the first one ran out (`any_process`): alone, it would
+    leave the others waiting in DDP's gradient all-reduce."""
     order = 70  # after the checkpoint of that epoch is written
     def __init__(self, minutes:float=0.): self.minutes = minutes
     def before_fit(self): self._t0 = time.process_time()
@@ -237,12 +257,14 @@ class TimeBudget(Callback):
 
 # %% ../nbs/05_training.ipynb #d9795fa1
 def _has_valid(dls) -> bool:
-    "Whether `dls` has validation batches (a cache without a validation split gives an empty loader; a stream: assumed)."
+    """Whether `dls` has validation batches (a cache without a validation split gives an empty loader; a stream:
+    assumed)."""
     try: return len(dls.valid) > 0
     except TypeError: return True
 
 def monitor_name(tcfg:TrainConfig, validation:bool=True) -> str:
-    "The recorded value that picks `best.pt`: `mse_free` (free-running validation MSE) or `valid_loss`, or `train_loss` without validation."
+    """The recorded value that picks `best.pt`: `mse_free` (free-running validation MSE) or `valid_loss`, or
+    `train_loss` without validation."""
     return ('mse_free' if tcfg.free_running else 'valid_loss') if validation else 'train_loss'
 
 
@@ -250,7 +272,8 @@ def monitor_name(tcfg:TrainConfig, validation:bool=True) -> str:
 class VideoAugment(Callback):
     """In training, mirror each utterance's video left-right with probability `flip` and translate it by up to `shift`
     pixels (edge-padded; the same offset for all its frames): the random flip and random crop with which lip readers are
-    trained (LRW/LRS practice, e.g. Martinez et al. 2020). Video `(B, C, T, H, W)`; `TrainConfig.flip`, `TrainConfig.shift`."""
+    trained (LRW/LRS practice, e.g. Martinez et al. 2020). Video `(B, C, T, H, W)`; `TrainConfig.flip`,
+    `TrainConfig.shift`."""
     order = -4  # after TeacherForcing has copied the batch
     def __init__(self, flip:float=0.5, shift:int=0): self.flip, self.shift = flip, shift
     def before_batch(self):
@@ -267,7 +290,8 @@ class VideoAugment(Callback):
 
 # %% ../nbs/05_training.ipynb #fcfb2415
 def v2s_splitter(model:nn.Module):
-    "Parameter groups `[encoder, decoder]`: LipSound2's decoder group holds its Postnet; the other models' is `model.decoder`."
+    """Parameter groups `[encoder, decoder]`: LipSound2's decoder group holds its Postnet; the other models' is
+    `model.decoder`."""
     if isinstance(model, LipSound2): return [params(model.encoder), params(model.decoder) + params(model.postnet)]
     dec = set(map(id, model.decoder.parameters()))
     return [[p for p in model.parameters() if id(p) not in dec], params(model.decoder)]
@@ -288,7 +312,8 @@ def _amp_mode(mixed_precision:str, device) -> str|None:
     if torch.device(device).type != 'cuda':
         if mixed_precision != 'bf16': return None
         if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            raise ValueError("mixed_precision='bf16' on CPU needs a processor with bfloat16 instructions (AVX-512 BF16 or AMX); use 'off'")
+            raise ValueError("mixed_precision='bf16' on CPU needs a processor with bfloat16 instructions (AVX-512 "
+                             "BF16 or AMX); use 'off'")
         return 'cpu_bf16'
     if mixed_precision == 'auto': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     return mixed_precision
@@ -302,9 +327,10 @@ def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)
                 extra:dict=None, # more entries for every checkpoint
                 cbs:list=None, # more callbacks
                 **kw): # more `Learner` arguments
-    """A fastai `Learner` for a video-to-speech model (see above): clipping, gradient accumulation (`tcfg.accumulate`; `tcfg.bs`
-    must be the loaders' batch size), AMP on GPU, checkpoints, `mse_free` on validation, a stop at a non-finite loss
-    (`FiniteLoss`). Without a validation split (an empty `dls.valid`) the checkpoints are chosen by the training loss."""
+    """A fastai `Learner` for a video-to-speech model (see above): clipping, gradient accumulation (`tcfg.accumulate`;
+    `tcfg.bs` must be the loaders' batch size), AMP on GPU, checkpoints, `mse_free` on validation, a stop at a
+    non-finite loss (`FiniteLoss`). Without a validation split (an empty `dls.valid`) the checkpoints are chosen by the
+    training loss."""
     tcfg = tcfg or TrainConfig()
     model = model if model is not None else model_for(cfg or LipSound2Config())
     # fastai moves batches to the model's device, not the model to the data's: without a device, a GPU would sit idle
@@ -313,7 +339,8 @@ def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)
     ls2 = isinstance(model, LipSound2)
     cb = [TeacherForcing(tcfg.teacher_forcing)] if ls2 else []
     cb += [FiniteLoss(), GradientClip(tcfg.grad_clip)]
-    if tcfg.accumulate > 1: cb.append(GradientAccumulation(tcfg.bs * tcfg.accumulate))  # n_acc counts this process's samples
+    # n_acc counts this process's samples
+    if tcfg.accumulate > 1: cb.append(GradientAccumulation(tcfg.bs * tcfg.accumulate))
     if ls2 and tcfg.guided_attention: cb.append(GuidedAttention(tcfg.guided_attention, tcfg.guided_attention_sigma))
     if tcfg.time_mask: cb.append(VideoTimeMask(tcfg.time_mask))
     if tcfg.flip or tcfg.shift: cb.append(VideoAugment(tcfg.flip, tcfg.shift))
@@ -326,12 +353,14 @@ def v2s_learner(dls, # fastai DataLoaders of `(video, video_lens, mel, mel_lens)
                AlignmentFigures(Path(out_dir)/'alignments')]
     # LipSound2: Tacotron 2's torch Adam with L2 weight decay; the others: AdamW
     opt_func = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-6, decouple_wd=not ls2)
-    return Learner(dls, model, loss_func=LipSound2Loss() if ls2 else NARLoss(), opt_func=opt_func, lr=tcfg.lr, wd=tcfg.wd,
+    return Learner(dls, model, loss_func=LipSound2Loss() if ls2 else NARLoss(), opt_func=opt_func, lr=tcfg.lr,
+                   wd=tcfg.wd,
                    splitter=v2s_splitter, metrics=mel_metrics() + ([FreeRunningMSE()] if tcfg.free_running else []),
                    cbs=cb + list(cbs or []), **kw)
 
 def model_for(cfg) -> nn.Module:
-    "A new model of the registered kind whose config class `cfg` is (`LipSound2Config` -> `LipSound2`, `NARConfig` -> `NARVideoToSpeech`)."
+    """A new model of the registered kind whose config class `cfg` is (`LipSound2Config` -> `LipSound2`, `NARConfig` ->
+    `NARVideoToSpeech`)."""
     cls = next((c for c in MODELS.values() if isinstance(cfg, c.config_class)), None)
     if cls is None: raise ValueError(f"no video-to-speech model takes a {type(cfg).__name__}")
     return cls(cfg)
@@ -351,11 +380,15 @@ def _start(out_dir:Path, cfg, tcfg, resume:bool, init_from, model_cls=None):
         ck = read_checkpoint(last)
         ck_cfg, saved = checkpoint_config(ck, f"'{last}'"), _saved_train_config(ck)
         if cfg is not None and cfg != ck_cfg:
-            raise ValueError(f"resume: the run in '{out_dir}' used another model config; differing fields: {ck_cfg.diff(cfg)}")
+            raise ValueError(f"resume: the run in '{out_dir}' used another model config; differing fields: "
+                             f"{ck_cfg.diff(cfg)}")
         changed = {k: v for k, v in saved.diff(tcfg).items() if k != 'epochs'} if tcfg is not None else {}
-        if changed: raise ValueError(f"resume: the run in '{out_dir}' used other training settings (saved, asked): {changed}")
+        if changed:
+            raise ValueError(f"resume: the run in '{out_dir}' used other training settings (saved, asked): {changed}")
         tcfg = saved if tcfg is None else saved.replace(epochs=tcfg.epochs)
-        best = ck.get('best_score', math.inf) if ck.get('monitor') == ('mse_free' if tcfg.free_running else 'valid_loss') else math.inf
+        best = ck.get('best_score',
+                      math.inf) if ck.get('monitor') == ('mse_free' if tcfg.free_running
+                                                         else 'valid_loss') else math.inf
         return load_weights(model_class(ck['kind'])(ck_cfg), ck, name=f"'{last}'"), tcfg, ck['epoch'] + 1, best, ck
     if (out_dir/'last.pt').exists():
         raise ValueError(f"'{out_dir}' already holds a run (last.pt): resume it, or train into another folder")
@@ -363,15 +396,34 @@ def _start(out_dir:Path, cfg, tcfg, resume:bool, init_from, model_cls=None):
     if init_from is not None:
         ck = read_checkpoint(init_from)
         cfg = cfg or checkpoint_config(ck, f"'{init_from}'")
-        return load_weights((model_cls or model_class(ck['kind']))(cfg), ck, strict_config=False, name=f"'{init_from}'"), tcfg, 0, math.inf, None
+        return load_weights((model_cls or model_class(ck['kind']))(cfg), ck, strict_config=False,
+                            name=f"'{init_from}'"), tcfg, 0, math.inf, None
     cfg = cfg or LipSound2Config()
     return (model_cls(cfg) if model_cls else model_for(cfg)), tcfg, 0, math.inf, None
+
+# %% ../nbs/05_training.ipynb #b7c1d2e4
+def load_pretrained_decoder(model:nn.Module, # a `LipSound2` or `NARVideoToSpeech`
+                            path:str|Path) -> nn.Module: # an audio pre-training checkpoint
+    """Copy the pre-trained decoder (and LipSound2's Postnet) into `model`; returns it. Raises `CheckpointError` naming
+    the file."""
+    ck = read_checkpoint(resolve_weights(path), f'audio_{model.kind}')
+    prefixes = ('decoder.', 'postnet.') if model.kind == 'lipsound2' else ('decoder.',)
+    sd = {k: v for k, v in ck['state_dict'].items() if k.startswith(prefixes)}
+    own = model.state_dict()
+    bad = sorted(k for k, v in sd.items() if k not in own or own[k].shape != v.shape)
+    if bad or not sd:
+        raise CheckpointError(f"'{path}': its decoder does not fit this model (e.g. {bad[:3]}): pre-train with the "
+                              "same config")
+    model.load_state_dict(sd, strict=False)
+    return model
 
 # %% ../nbs/05_training.ipynb #6edbd585
 def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare`)
           out_dir:str|Path, # run folder: last.pt, best.pt, alignments/, history.json
-          cfg=None, # model config (`LipSound2Config`, `NARConfig`); default `LipSound2Config()`; with resume/init_from: the checkpoint's
-          tcfg:TrainConfig=None, # training settings; default `TrainConfig()`; resuming: the run's (only `epochs` may grow)
+          cfg=None, # model config (`LipSound2Config`, `NARConfig`); default `LipSound2Config()`; with resume/init_from:
+                    # the checkpoint's
+          tcfg:TrainConfig=None, # training settings; default `TrainConfig()`; resuming: the run's (only `epochs` may
+                                 # grow)
           resume:bool=False, # continue from out_dir/last.pt (model, optimizer, epoch)
           init_from:str|Path=None, # start from this checkpoint's weights (fine-tuning)
           init_decoder:str|Path=None, # start the decoder from an audio-only pre-training checkpoint (`pretraining`)
@@ -382,33 +434,37 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
           dls=None, # ready DataLoaders instead of `cache_dir` (tests, custom data)
           model_cls:type=None, # the model class to build; default: the registered one of `cfg`'s type (`model_for`)
           **dl_kw): # more `get_dls` arguments (e.g. num_workers)
-    """Train (or resume, or fine-tune) a video-to-speech model on a prepared cache; returns the fastai `Learner`. Never overwrites a
-    finished run: a folder holding `last.pt` must be resumed. Raises `FileNotFoundError`, `ValueError`, `CheckpointError`, and
-    `TrainingDiverged` at the first non-finite loss or weight (the last finite epoch's last.pt kept, no best.pt from the
-    diverged model). Without a validation split it trains on with a warning (`data.no_validation`), the checkpoints
-    chosen by the training loss."""
+    """Train (or resume, or fine-tune) a video-to-speech model on a prepared cache; returns the fastai `Learner`. Never
+    overwrites a finished run: a folder holding `last.pt` must be resumed. Raises `FileNotFoundError`, `ValueError`,
+    `CheckpointError`, and `TrainingDiverged` at the first non-finite loss or weight (the last finite epoch's last.pt
+    kept, no best.pt from the diverged model). Without a validation split it trains on with a warning
+    (`data.no_validation`), the checkpoints chosen by the training loss."""
     if resume and init_from is not None: raise ValueError("give either resume=True or init_from, not both")
     if threads: torch.set_num_threads(threads)
     setup_rank()                                         # torchrun: this process's GPU (`lipsound2.ddp`)
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     model, tcfg, start, best, ck = _start(out_dir, cfg, tcfg, resume, init_from, model_cls)
     if init_decoder is not None and ck is None:
-        from lipsound2.pretraining import load_pretrained_decoder
         load_pretrained_decoder(model, init_decoder)
-    if start >= tcfg.epochs: raise ValueError(f"the run in '{out_dir}' already finished {start} epochs; ask for more than {start}")
+    if start >= tcfg.epochs:
+        raise ValueError(f"the run in '{out_dir}' already finished {start} epochs; ask for more than {start}")
     cfg = model.cfg
-    if dls is None and (Path(cache_dir)/'shards.json').exists():  # shards (`prepare --shards`): streamed, not loaded (`lipsound2.shards`)
+    # shards (`prepare --shards`): streamed, not loaded (`lipsound2.shards`)
+    if dls is None and (Path(cache_dir)/'shards.json').exists():
         from lipsound2.shards import shard_dls
         dls = shard_dls(cache_dir, split, bs=tcfg.bs, img_size=cfg.img_size, gray=cfg.in_channels == 1)
     if dls is None:
         from lipsound2.data import get_dls
-        dls = get_dls(cache_dir, split, bs=tcfg.bs, img_size=cfg.img_size, gray=cfg.in_channels == 1, preload=preload, **dl_kw)
+        dls = get_dls(cache_dir, split, bs=tcfg.bs, img_size=cfg.img_size, gray=cfg.in_channels == 1, preload=preload,
+                      **dl_kw)
     # the crop and mel settings of the training data travel with the model, so inference prepares video the same way
     prep = Path(cache_dir)/'config.json' if cache_dir is not None else None
     if prep is not None and prep.exists(): model.prep = PrepConfig.from_dict(json.loads(prep.read_text()))
     extra = dict(train_args=tcfg.to_dict(), init_from=str(init_from) if init_from else None,
                  init_decoder=str(init_decoder) if init_decoder else None, cache_dir=str(cache_dir))
-    if ck is not None and ck.get('monitor') != monitor_name(tcfg, _has_valid(dls)): best = math.inf  # scores of another kind
+    # scores of another kind
+    if ck is not None and ck.get('monitor') != monitor_name(tcfg, _has_valid(dls)): best = math.inf
     learn = v2s_learner(dls, model=model, tcfg=tcfg, out_dir=out_dir, best=best, extra=extra, train_bn=False)
     if tcfg.freeze_encoder: learn.freeze()
     if ck is not None:
@@ -418,7 +474,9 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
         learn.opt.load_state_dict(to_device(ck['opt'], dev))
     fit = learn.fit_one_cycle if tcfg.schedule == 'one_cycle' else learn.fit_flat_cos
     with ExitStack() as quiet:
-        if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+        if not progress:
+            quiet.enter_context(learn.no_bar())
+            quiet.enter_context(learn.no_logging())
         quiet.enter_context(ddp_context(learn))          # under torchrun: DistributedDataParallel (`lipsound2.ddp`)
         quiet.enter_context(warnings.catch_warnings())
         warnings.filterwarnings('ignore', 'Your generator is empty')  # fastprogress, on an empty validation loader
@@ -427,6 +485,7 @@ def train(cache_dir:str|Path, # cache made by `lipsound2 prepare` (`data.prepare
         saved = learn.cbs.filter(lambda c: isinstance(c, LipSound2Checkpoint))[0].saved_epoch
         kept = (f"last.pt keeps epoch {saved + 1}, the last finite one" if saved is not None else
                 f"last.pt keeps epoch {start}, the last finite one" if start else "no checkpoint was written")
-        raise TrainingDiverged(f"training in '{out_dir}' diverged: {learn.diverged}; {kept} (no best.pt from the diverged model); "
+        raise TrainingDiverged(f"training in '{out_dir}' diverged: {learn.diverged}; {kept} (no best.pt from the "
+                               "diverged model); "
                                f"try a lower --lr (this run: {tcfg.lr:g}) or look for NaN in the data")
     return learn

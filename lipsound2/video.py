@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: import torch  # annotations only: torch is imported where it is used
 from .core import LipSound2Error, atomic_path, exit_with_parent, OrderedProcess
 from .config import MelConfig, PrepConfig
-from .audio import PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, mel_spectrogram, plot_mel, ffmpeg_log, check_container
+from .audio import (PreprocessingError, VideoError, load_audio, check_audio, audio_to_mel, plot_mel, ffmpeg_log,
+                             check_container)
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'KEEP_FRAMES_BYTES', 'AUDIO_MISMATCH', 'MIN_VIDEO_SECONDS', 'MAX_ROLL_DEGREES', 'iter_video',
@@ -40,14 +41,18 @@ def iter_video(path:str|Path, fps:float=25.0) -> Iterator[np.ndarray]:
             stream.thread_type = 'AUTO'
             src_fps, fmt = float(stream.average_rate or fps), container.format.name
             resample = abs(src_fps-fps) >= 1e-3
-            n, k, t0, prev, held = 0, 0, None, None, None  # decoded, targets resolved, first time, (frame, t) before, held back
+            n, k, t0, prev, held = 0, 0, None, None, None  # decoded, targets resolved, first time, (frame, t) before,
+                                                           # held back
             try:
                 for fr in container.decode(stream):
                     f = fr.to_ndarray(format='rgb24')
                     t = float(fr.time) if fr.time is not None else n/src_fps
                     n += 1
-                    if not resample: yield f; continue
-                    t0 = t if t0 is None else t0; t -= t0
+                    if not resample:
+                        yield f
+                        continue
+                    t0 = t if t0 is None else t0
+                    t -= t0
                     while k/fps <= t:  # target instant k/fps lies between the previous frame and this one: the nearer
                         pick = prev[0] if prev is not None and k/fps - prev[1] <= t - k/fps else f
                         if held is not None: yield held
@@ -55,7 +60,8 @@ def iter_video(path:str|Path, fps:float=25.0) -> Iterator[np.ndarray]:
                     prev = (f, t)
             except av.error.FFmpegError as e:
                 raise VideoError(f"'{path}': corrupt video, decoding stopped after {n} frames ({e})") from None
-            expected = stream.frames or (int(round(float(stream.duration*stream.time_base)*src_fps)) if stream.duration else 0)
+            expected = stream.frames or (int(round(float(stream.duration*stream.time_base)*src_fps))
+                                         if stream.duration else 0)
     if not n: raise VideoError(f"'{path}': no decodable frames")
     if expected and n < 0.9*expected: raise VideoError(f"'{path}': truncated video, decoded {n} of {expected} frames")
     check_container(logs, fmt, path)
@@ -77,10 +83,12 @@ def write_video(path:str|Path, frames:np.ndarray|Iterable[np.ndarray], fps:float
     optional mono `audio` track `(samples,)` float in [-1, 1]."""
     import av
     from fractions import Fraction
-    frames = iter(frames); first = next(frames, None)
+    frames = iter(frames)
+    first = next(frames, None)
     if first is None: raise ValueError(f"'{path}': no frames to write")
     with atomic_path(path) as tmp, \
-         av.open(str(tmp), 'w', options={'movflags': 'faststart'} if Path(path).suffix in ('.mp4', '.mov') else {}) as c:
+         av.open(str(tmp), 'w', options={'movflags': 'faststart'} if Path(path).suffix in ('.mp4', '.mov')
+                 else {}) as c:
         vs = c.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         vs.width, vs.height, vs.pix_fmt = first.shape[1], first.shape[0], 'yuv420p'
         if codec == 'libx264': vs.options = {'crf': str(crf)}
@@ -90,7 +98,8 @@ def write_video(path:str|Path, frames:np.ndarray|Iterable[np.ndarray], fps:float
         for p in vs.encode(): c.mux(p)
         if audio is not None:
             pcm = (np.clip(audio, -1, 1)*32767).astype(np.int16)[None]
-            af = av.AudioFrame.from_ndarray(pcm, format='s16', layout='mono'); af.sample_rate = sample_rate
+            af = av.AudioFrame.from_ndarray(pcm, format='s16', layout='mono')
+            af.sample_rate = sample_rate
             for p in as_.encode(af): c.mux(p)
             for p in as_.encode(): c.mux(p)
 
@@ -98,18 +107,27 @@ def write_video(path:str|Path, frames:np.ndarray|Iterable[np.ndarray], fps:float
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Context manager: what native code writes to file descriptor 2 meanwhile is dropped; on an unexpected exception
-    (not a `LipSound2Error`, which is about the input, nor Ctrl-C) it is written out. `LIPSOUND2_VERBOSE=1` (`lipsound2 --verbose`)
-    lets it all through."""
-    try: sys.stderr.flush(); saved = None if os.environ.get('LIPSOUND2_VERBOSE') == '1' else os.dup(2)
+    (not a `LipSound2Error`, which is about the input, nor Ctrl-C) it is written out. `LIPSOUND2_VERBOSE=1` (`lipsound2
+    --verbose`) lets it all through."""
+    try:
+        sys.stderr.flush()
+        saved = None if os.environ.get('LIPSOUND2_VERBOSE') == '1' else os.dup(2)
     except (OSError, ValueError, AttributeError): saved = None  # no descriptor 2 to redirect
-    if saved is None: yield; return
+    if saved is None:
+        yield
+        return
     with tempfile.TemporaryFile() as tmp:
         os.dup2(tmp.fileno(), 2)
         try: yield
         except (LipSound2Error, KeyboardInterrupt): raise
         except BaseException:
-            os.dup2(saved, 2); tmp.seek(0); sys.stderr.write(tmp.read().decode(errors='replace')); raise
-        finally: os.dup2(saved, 2); os.close(saved)
+            os.dup2(saved, 2)
+            tmp.seek(0)
+            sys.stderr.write(tmp.read().decode(errors='replace'))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 def _lip_indices() -> np.ndarray:
     from mediapipe.python.solutions.face_mesh_connections import FACEMESH_LIPS
@@ -142,15 +160,18 @@ class FaceLandmarker:
     frames (read as they come: `iter_video`) -> `(T, 468, 2)` float32 pixels of the full frame (NaN: no face).
     With `landmark_every` k > 1, Face Mesh runs on frames 0, k, 2k, ... and the last only (`interpolate_landmarks`).
     Face Mesh follows one face; every `count_every` frames mediapipe's short-range face detector (about 2 ms) counts
-    the faces in view, and after a call `crowded` holds `(frame, faces, centres x in pixels)` where it saw more than one."""
+    the faces in view, and after a call `crowded` holds `(frame, faces, centres x in pixels)` where it saw more than
+    one."""
     def __init__(self, min_detection_confidence:float=0.5, # face detector threshold
                  min_tracking_confidence:float=0.5, # below this the detector runs again
-                 max_side:int=640, # larger frames are shrunk to this long side (pixels) first: faster, as accurate for crops
+                 max_side:int=640, # larger frames are shrunk to this long side (pixels) first: faster, as accurate for
+                                   # crops
                  count_every:int=25, # frames between face counts (25: once a second at 25 fps); 0: never count
                  landmark_every:int=1): # Face Mesh on every k-th frame (and the last), the others interpolated
         import mediapipe as mp_
         self.kw = dict(static_image_mode=False, max_num_faces=1, refine_landmarks=False,
-                       min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence)
+                       min_detection_confidence=min_detection_confidence,
+                       min_tracking_confidence=min_tracking_confidence)
         self._mesh, self.max_side = mp_.solutions.face_mesh.FaceMesh, max_side
         self._detector, self.count_every, self.crowded = mp_.solutions.face_detection.FaceDetection, count_every, []
         self.lips, self.landmark_every = _lip_indices(), landmark_every
@@ -159,23 +180,30 @@ class FaceLandmarker:
         res = mesh.process(small)
         lm = res.multi_face_landmarks[0].landmark if res.multi_face_landmarks else None
         # mediapipe's coordinates are fractions of the image side: times the full frame's side, full-size pixels
-        return np.full((468, 2), np.nan, np.float32) if lm is None else np.array([(p.x*w, p.y*h) for p in lm], dtype=np.float32)
+        return np.full((468, 2), np.nan, np.float32) if lm is None else np.array([(p.x*w, p.y*h) for p in lm],
+            dtype=np.float32)
 
     def __call__(self, frames:np.ndarray|Iterable[np.ndarray], landmark_every:int|None=None) -> np.ndarray:
         k = landmark_every or self.landmark_every
         if k < 1: raise ValueError(f"landmark_every must be at least 1, got {k}")
         idx, out, self.crowded, last = [], [], [], None
         shrink = lambda f: np.ascontiguousarray(_shrink(f, self.max_side))
-        with _quiet_native_stderr(), self._mesh(**self.kw) as mesh, self._detector(model_selection=0) as detector:  # a fresh tracker per video
+        # a fresh tracker per video
+        with _quiet_native_stderr(), self._mesh(**self.kw) as mesh, self._detector(model_selection=0) as detector:
             for i, f in enumerate(frames):
                 (h, w), small, last = f.shape[:2], None, (i, f)
                 if self.count_every and i % self.count_every == 0:
                     faces = detector.process(small := shrink(f)).detections or []
-                    if len(faces) > 1: self.crowded.append((i, len(faces), sorted(round((d.location_data.relative_bounding_box.xmin
-                                                            + d.location_data.relative_bounding_box.width/2)*w) for d in faces)))
-                if i % k == 0: idx.append(i); out.append(self._mesh_one(mesh, shrink(f) if small is None else small, h, w))
+                    if len(faces) > 1:
+                        self.crowded.append((i, len(faces), sorted(round((d.location_data.relative_bounding_box.xmin
+                                                            + d.location_data.relative_bounding_box.width/2)*w)
+                                                                   for d in faces)))
+                if i % k == 0:
+                    idx.append(i)
+                    out.append(self._mesh_one(mesh, shrink(f) if small is None else small, h, w))
             if last is not None and idx[-1] != last[0]:  # the last frame too: nothing is extrapolated
-                idx.append(last[0]); out.append(self._mesh_one(mesh, shrink(last[1]), *last[1].shape[:2]))
+                idx.append(last[0])
+                out.append(self._mesh_one(mesh, shrink(last[1]), *last[1].shape[:2]))
         if not out: return np.empty((0, 468, 2), np.float32)
         return interpolate_landmarks(np.array(idx), np.stack(out), last[0] + 1)
 
@@ -184,7 +212,8 @@ def plot_landmarks(frame:np.ndarray, landmarks:np.ndarray, lips:np.ndarray|None=
     "Draw `landmarks` `(468, 2)` (pixels) on `frame` `(H, W, 3)`; lip points in red."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(4, 3.2))
-    ax.imshow(frame); ax.scatter(*landmarks.T, s=1, c='cyan')
+    ax.imshow(frame)
+    ax.scatter(*landmarks.T, s=1, c='cyan')
     if lips is not None: ax.scatter(*landmarks[lips].T, s=2, c='red')
     ax.axis('off')
     return ax
@@ -203,7 +232,8 @@ def _moving_average(x:np.ndarray, k:int) -> np.ndarray:
     pad = np.pad(x, ((k//2, k-1-k//2), (0, 0)), mode='edge')
     return np.stack([np.convolve(pad[:,j], np.ones(k)/k, mode='valid') for j in range(x.shape[1])], 1)
 
-def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarray|None=None, name:str='video') -> np.ndarray:
+def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarray|None=None,
+               name:str='video') -> np.ndarray:
     """Square crop boxes `(T, 3)` as (centre x, centre y, side) in pixels from `landmarks` `(T, 468, 2)` (NaN: no face).
     Raises `NoFaceError` naming `name`, the frame ranges and their times when a face is missing in every frame, or for
     more than `cfg.max_gap` frames in a row (`cfg.max_edge_gap` at the start or end)."""
@@ -213,10 +243,13 @@ def crop_boxes(landmarks:np.ndarray, cfg:PrepConfig=PrepConfig(), lips:np.ndarra
     long = [(a, b) for a, b in missing if b-a+1 > (cfg.max_edge_gap if a == 0 or b == T-1 else cfg.max_gap)]
     if not found.any() or long:
         runs = long if found.any() else missing
-        rng = ', '.join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs[:10]) + (f" and {len(runs)-10} more" if len(runs) > 10 else '')
+        rng = ', '.join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs[:10]) + (f" and {len(runs)-10} more"
+            if len(runs) > 10 else '')
         why = '' if not found.any() else (
-            ", at " + ', '.join(f"{a/cfg.fps:.2f}-{(b+1)/cfg.fps:.2f} s" for a, b in runs[:10]) + f"; gaps of up to {cfg.max_gap} "
-            f"frames ({cfg.max_gap/cfg.fps:.2f} s) are filled in, {cfg.max_edge_gap} ({cfg.max_edge_gap/cfg.fps:.2f} s) at the start or end")
+            ", at " + ', '.join(f"{a/cfg.fps:.2f}-{(b+1)/cfg.fps:.2f} s"
+                                for a, b in runs[:10]) + f"; gaps of up to {cfg.max_gap} "
+            f"frames ({cfg.max_gap/cfg.fps:.2f} s) are filled in, {cfg.max_edge_gap} ({cfg.max_edge_gap/cfg.fps:.2f} "
+            "s) at the start or end")
         raise NoFaceError(f"'{name}': no face found in frames {rng} (of {T}){why}")
     lips = (_lip_indices() if lips is None else lips) if cfg.region == 'mouth' else None
     with warnings.catch_warnings():  # all-NaN rows are the missing frames, filled below
@@ -262,7 +295,8 @@ def show_crops(crops:np.ndarray, n:int=8, title:str|None=None, ax=None):
     idx = np.linspace(0, len(crops)-1, n).round().astype(int)
     strip = np.concatenate(list(crops[idx]), 1)
     if ax is None: _, ax = plt.subplots(figsize=(n*1.1, 1.4))
-    ax.imshow(strip.squeeze(), cmap='gray'); ax.axis('off')
+    ax.imshow(strip.squeeze(), cmap='gray')
+    ax.axis('off')
     if title: ax.set_title(title, fontsize=9)
     return ax
 
@@ -270,17 +304,20 @@ def show_crops(crops:np.ndarray, n:int=8, title:str|None=None, ax=None):
 KEEP_FRAMES_BYTES = 64*2**20  # decoded frames up to this size are kept from the first pass instead of decoded again
 
 class _FrameKeeper:
-    "Call on an iterable of frames: yields them, keeping them in `frames` until they pass `max_bytes` in all (then `frames` is None)."
+    """Call on an iterable of frames: yields them, keeping them in `frames` until they pass `max_bytes` in all (then
+    `frames` is None)."""
     def __init__(self, max_bytes:int=KEEP_FRAMES_BYTES): self.frames, self.max_bytes, self.nbytes = [], max_bytes, 0
     def __call__(self, frames:Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         for f in frames:
             if self.frames is not None:
-                self.frames.append(f); self.nbytes += f.nbytes
+                self.frames.append(f)
+                self.nbytes += f.nbytes
                 if self.nbytes > self.max_bytes: self.frames = None
             yield f
 
 # %% ../nbs/00d_video.ipynb #bbff8c07
-AUDIO_MISMATCH = 0.25  # audio longer or shorter than its video by more than this fraction (and half a second) is named in a warning
+AUDIO_MISMATCH = 0.25  # audio longer or shorter than its video by more than this fraction (and half a second) is named
+                       # in a warning
 
 def utterance_mel(src:str|Path, # an audio file, or a video with its audio track
                   n_frames:int, # video frames the mel goes with
@@ -296,7 +333,8 @@ def utterance_mel(src:str|Path, # an audio file, or a video with its audio track
     have = len(wav)/cfg.mel.sample_rate
     if abs(have - secs) > max(0.5, AUDIO_MISMATCH*secs):
         warnings.warn(f"'{src}': the audio lasts {have:.2f} s and the video {secs:.2f} s; the audio is "
-                      f"{'cut' if have > secs else 'padded with silence'} to the video's length (is it this video's audio?)", stacklevel=2)
+                      f"{'cut' if have > secs else 'padded with silence'} to the video's length (is it "
+                      "this video's audio?)", stacklevel=2)
     return audio_to_mel(wav, n_frames, cfg).numpy()
 
 # %% ../nbs/00d_video.ipynb #73454ff5
@@ -305,20 +343,23 @@ MIN_VIDEO_SECONDS = 0.3  # shorter clips cannot hold a word
 MAX_ROLL_DEGREES = 30  # a face turned further in the picture (a rotated video) gives crops unlike any training crop
 
 def _warn_tilted(video, lms:np.ndarray):
-    "Warn when the face in `video` is turned by more than `MAX_ROLL_DEGREES` in the picture (the line between the outer eye corners, Face Mesh points 33 and 263)."
+    """Warn when the face in `video` is turned by more than `MAX_ROLL_DEGREES` in the picture (the line between the
+    outer eye corners, Face Mesh points 33 and 263)."""
     eyes = lms[:, [33, 263]]
     eyes = eyes[~np.isnan(eyes).any((1, 2))]
     if not len(eyes): return
     roll = float(np.degrees(np.median(np.arctan2(eyes[:, 1, 1] - eyes[:, 0, 1], eyes[:, 1, 0] - eyes[:, 0, 0]))))
     if abs(roll) > MAX_ROLL_DEGREES:
-        warnings.warn(f"'{video}': the face is turned by {roll:.0f} degrees in the picture (a rotated video?); the crops are not "
+        warnings.warn(f"'{video}': the face is turned by {roll:.0f} degrees in the picture (a rotated video?); the "
+                      "crops are not "
                       f"turned upright, and a model trained on upright faces will speak poorly from them", stacklevel=3)
 
 def _warn_crowded(video, crowded:list, lms:np.ndarray, every:int):
     "Warn that `video` shows several faces (`FaceLandmarker.crowded`) and say where the followed one is."
     i, n, xs = crowded[0]
     x = np.nanmean(lms[i, :, 0]) if not np.isnan(lms[i]).all() else np.nan
-    which = '' if np.isnan(x) else f"; the crops follow the face centred at x = {x:.0f} px (others at {', '.join(str(v) for v in xs if abs(v - x) > 20)})"
+    which = '' if np.isnan(x) else (f"; the crops follow the face centred at x = {x:.0f} px (others at "
+                                    f"{', '.join(str(v) for v in xs if abs(v - x) > 20)})")
     warnings.warn(f"'{video}': {max(c[1] for c in crowded)} faces in view in {len(crowded)} of the frames counted "
                   f"(one in {every}, first at frame {i}){which}", stacklevel=3)
 
@@ -328,14 +369,16 @@ def preprocess_utterance(video:str|Path, audio:str|Path|None=None, cfg:PrepConfi
     `audio`: a separate audio file, else the video's own track (when `need_audio`; a silent video for inference
     passes `need_audio=False`). Returns dict(crops=`(T, S, S, 3)` uint8, mel=`(n_mels, cfg.n_mel_frames(T))` float32
     or None, boxes=`(T, 3)`, n_frames=T, missing_face=[(first, last) frame ranges filled in]). Raises `VideoError`
-    (also for a video shorter than `MIN_VIDEO_SECONDS`), `NoAudioError`, `NoFaceError`, `PreprocessingError` (unusable audio);
-    warns (`UserWarning` naming the file) when more than one face is in view, saying which one the crops follow, and when
-    the face is turned in the picture (a rotated video).
+    (also for a video shorter than `MIN_VIDEO_SECONDS`), `NoAudioError`, `NoFaceError`, `PreprocessingError` (unusable
+    audio); warns (`UserWarning` naming the file) when more than one face is in view, saying which one the crops follow,
+    and when the face is turned in the picture (a rotated video).
     Face Mesh runs on every `cfg.landmark_every`-th frame (`FaceLandmarker`).
-    Memory: a few decoded frames at a time (a short clip's all, up to `KEEP_FRAMES_BYTES`), the landmarks and the crops."""
+    Memory: a few decoded frames at a time (a short clip's all, up to `KEEP_FRAMES_BYTES`), the landmarks and the
+    crops."""
     keep = _FrameKeeper()
     landmarker = landmarker or FaceLandmarker()
-    lms = landmarker(keep(iter_video(video, cfg.fps)), cfg.landmark_every)  # first pass: landmarks (and a short clip's frames)
+    # first pass: landmarks (and a short clip's frames)
+    lms = landmarker(keep(iter_video(video, cfg.fps)), cfg.landmark_every)
     T = len(lms)
     if landmarker.crowded: _warn_crowded(video, landmarker.crowded, lms, landmarker.count_every)
     _warn_tilted(video, lms)
@@ -374,19 +417,21 @@ def _crops_worker_died(video:Path) -> VideoError:
     return VideoError(f"'{video}': the crops worker died on this video (a crash in the video decoder or in mediapipe)")
 
 def _crops_or_error(video:Path, cfg:PrepConfig) -> np.ndarray|LipSound2Error:
-    "In the crops worker: `preprocess_utterance(video)['crops']`, or the `LipSound2Error` it raised (returned, not raised)."
+    """In the crops worker: `preprocess_utterance(video)['crops']`, or the `LipSound2Error` it raised (returned, not
+    raised)."""
     global _worker_landmarker
     _worker_landmarker = _worker_landmarker or FaceLandmarker()
     try: return preprocess_utterance(video, cfg=cfg, landmarker=_worker_landmarker, need_audio=False)['crops']
     except LipSound2Error as e: return e
 
 class CropsProcess(OrderedProcess):
-    """The face crops `(T, S, S, 3)` uint8 of `videos` under `cfg`, made in order in one worker process: iterating yields
-    each video's crops, or the `LipSound2Error` of a video it cannot use (the rest go on). Up to `ahead` videos are queued
-    in the worker at a time. Made before torch is imported, the worker is forked without torch and its cropping overlaps
-    torch's import and the model's loading (`lipsound2 speak`). Uses fork (Linux): start it before mediapipe or CUDA
-    run in this process, as their threads do not survive a fork. A worker that dies (a native crash on a broken file)
-    costs its video only, reported as a `VideoError`; a new worker crops the rest (`core.OrderedProcess`)."""
+    """The face crops `(T, S, S, 3)` uint8 of `videos` under `cfg`, made in order in one worker process: iterating
+    yields each video's crops, or the `LipSound2Error` of a video it cannot use (the rest go on). Up to `ahead` videos
+    are queued in the worker at a time. Made before torch is imported, the worker is forked without torch and its
+    cropping overlaps torch's import and the model's loading (`lipsound2 speak`). Uses fork (Linux): start it before
+    mediapipe or CUDA run in this process, as their threads do not survive a fork. A worker that dies (a native crash on
+    a broken file) costs its video only, reported as a `VideoError`; a new worker crops the rest
+    (`core.OrderedProcess`)."""
     def __init__(self, videos:list, # video paths
                  cfg:PrepConfig, # crop settings: the model's `prep`
                  ahead:int=16): # videos queued in the worker at a time
@@ -401,7 +446,8 @@ def crops_to_video(crops:np.ndarray, img_size:int|None=None, # resize crops to t
     """Face crops `(T, S, S, 3)` uint8 -> model input `(C, T, H, W)` float32 in [0, 1]. Training (`LipDataset`) and
     inference (`lipsound2 speak`) both use this, so the model always sees crops made the same way."""
     v = crops
-    if gray: v = np.einsum('thwc,c->thw', v, np.array([0.299, 0.587, 0.114], np.float32)).round().astype(np.uint8)[..., None]
+    if gray:
+        v = np.einsum('thwc,c->thw', v, np.array([0.299, 0.587, 0.114], np.float32)).round().astype(np.uint8)[..., None]
     if img_size and img_size != v.shape[1]:
         import cv2
         v = np.stack([cv2.resize(f, (img_size,)*2, interpolation=cv2.INTER_AREA) for f in v])

@@ -4,14 +4,13 @@
 
 # %% ../nbs/07_waveglow.ipynb #53aa8a8a
 from __future__ import annotations
-import importlib, math, random, time
+import random, time
 from dataclasses import dataclass, field
 from typing import ClassVar
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 from fastcore.basics import patch
 from fastai.data.load import DataLoader
@@ -20,15 +19,13 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import TerminateOnNaNCallback
 from fastai.optimizer import Adam
-from .core import data_root
 from .config import Config, MelConfig
 from .audio import mel_spectrogram, load_audio
 from .corpora import grid_split
-from .synthesis import Vocoder, register_vocoder, remove_weightnorm, has_weightnorm
 
 # %% auto #0
 __all__ = ['WaveGlowConfig', 'Invertible1x1Conv', 'WN', 'WaveGlow', 'perturb_', 'WaveGlowLoss', 'Denoiser', 'AudioSegments',
-           'TimeLimit', 'train_waveglow', 'WaveGlowVocoder']
+           'TimeLimit', 'train_waveglow']
 
 # %% ../nbs/07_waveglow.ipynb #30bddcb5
 @dataclass
@@ -39,21 +36,26 @@ class WaveGlowConfig(Config):
     n_early_every:int=4      # NVIDIA config.json: flows between early outputs
     n_early_size:int=2       # NVIDIA config.json: channels output early
     wn_n_layers:int=8        # NVIDIA config.json WN_config.n_layers
-    wn_n_channels:int=256    # NVIDIA config.json WN_config.n_channels (the published 256-channel model; the torch-hub one has 512)
+    wn_n_channels:int=256    # NVIDIA config.json WN_config.n_channels (the published 256-channel model; the torch-hub
+                             # one has 512)
     wn_kernel_size:int=3     # NVIDIA config.json WN_config.kernel_size
     upsample_kernel:int=1024 # NVIDIA glow.py: ConvTranspose1d(80, 80, 1024, stride=256)
     sigma:float=1.0          # NVIDIA config.json train_config.sigma: std of the Gaussian prior in training
-    mel:MelConfig=field(default_factory=MelConfig)  # NVIDIA config.json data_config and n_mel_channels; hop_length is also the upsampler's stride
+    mel:MelConfig=field(default_factory=MelConfig)  # NVIDIA config.json data_config and n_mel_channels; hop_length is
+                                                    # also the upsampler's stride
     PRESETS: ClassVar[dict] = dict(
-        small=dict(n_flows=4, n_early_every=2, wn_n_layers=4, wn_n_channels=32),   # ours: ~7M parameters (most of them the
-                                                                                   # mel upsampler), trains a little on a CPU
-        tiny=dict(mel=MelConfig(n_mels=16), n_flows=4, n_early_every=2, wn_n_layers=2, wn_n_channels=8))  # ours: tests; every
-                                                          # part (early outputs included), 16 mel bands keep the upsampler small
+        # ours: ~7M parameters (most of them the mel upsampler), trains a little on a CPU
+        small=dict(n_flows=4, n_early_every=2, wn_n_layers=4, wn_n_channels=32),
+        # ours: tests; every
+        tiny=dict(mel=MelConfig(n_mels=16), n_flows=4, n_early_every=2, wn_n_layers=2, wn_n_channels=8))
+                                                          # part (early outputs included), 16 mel bands keep the
+                                                          # upsampler small
 
     def __post_init__(self):
         super().__post_init__()
         if self.n_group % 2 or self.n_early_size % 2: raise ValueError("n_group and n_early_size must be even")
-        if self.n_remaining_channels < 2: raise ValueError(f"too many early outputs: {self.n_remaining_channels} channels left")
+        if self.n_remaining_channels < 2:
+            raise ValueError(f"too many early outputs: {self.n_remaining_channels} channels left")
         if self.wn_kernel_size % 2 == 0: raise ValueError("wn_kernel_size must be odd (non-causal 'same' padding)")
 
     @property
@@ -109,18 +111,21 @@ class WN(nn.Module):
             n_out = 2*n_channels if i < n_layers-1 else n_channels   # the last layer has no residual output
             self.res_skip_layers.append(weight_norm(nn.Conv1d(n_channels, n_out, 1)))
         self.end = nn.Conv1d(n_channels, 2*n_in, 1)
-        nn.init.zeros_(self.end.weight); nn.init.zeros_(self.end.bias)
+        nn.init.zeros_(self.end.weight)
+        nn.init.zeros_(self.end.bias)
 
     def forward(self, x:torch.Tensor, # (B, n_in, T_g)
                 cond:torch.Tensor):   # (B, n_cond, T_g)
         "Returns `(B, 2*n_in, T_g)`: the shift `b` in the first half, `log s` in the second."
         C, h, skip = self.n_channels, self.start(x), 0
-        conds = self.cond_layer(cond).split(2*C, dim=1)                 # n_layers x (B, 2C, T_g); one split: cheap backward
+        # n_layers x (B, 2C, T_g); one split: cheap backward
+        conds = self.cond_layer(cond).split(2*C, dim=1)
         for i, (inl, rsl) in enumerate(zip(self.in_layers, self.res_skip_layers)):
             t, s = (inl(h) + conds[i]).chunk(2, dim=1)                  # 2 x (B, C, T_g)
             r = rsl(torch.tanh(t) * torch.sigmoid(s))
             if i < self.n_layers-1:
-                res, sk = r.chunk(2, dim=1); h, skip = h + res, skip + sk
+                res, sk = r.chunk(2, dim=1)
+                h, skip = h + res, skip + sk
             else: skip = skip + r
         return self.end(skip)
 
@@ -146,8 +151,8 @@ class WaveGlow(nn.Module):
 @patch
 def upsample_mel(self:WaveGlow, mel:torch.Tensor): # (B, n_mels, frames)
     """`self.upsample(mel)`: `(B, n_mels, (frames-1)*hop + kernel)`. On CPU computed as one matrix product and an
-    overlap-add (`F.fold`), the same sums as `ConvTranspose1d`: oneDNN's transposed convolution with this 1024-tap kernel
-    spent ~7 s preparing every new input length on our CPU."""
+    overlap-add (`F.fold`), the same sums as `ConvTranspose1d`: oneDNN's transposed convolution with this 1024-tap
+    kernel spent ~7 s preparing every new input length on our CPU."""
     if mel.device.type != 'cpu': return self.upsample(mel)
     w, b = self.upsample.weight, self.upsample.bias                # (M, M_out, K), (M_out,)
     (B, M, T), (M_out, K), s = mel.shape, w.shape[1:], self.upsample.stride[0]
@@ -172,7 +177,8 @@ def condition(self:WaveGlow, mel:torch.Tensor, # (B, n_mels, frames) log-mel
 
 @patch
 def squeeze(self:WaveGlow, audio:torch.Tensor): # (B, samples)
-    "Group `n_group` consecutive samples into channels: `(B, n_group, samples//n_group)` (a trailing remainder is dropped)."
+    """Group `n_group` consecutive samples into channels: `(B, n_group, samples//n_group)` (a trailing remainder is
+    dropped)."""
     g = self.cfg.n_group
     n = audio.shape[-1] // g
     return audio[:, :n*g].reshape(audio.shape[0], n, g).transpose(1, 2)
@@ -188,13 +194,16 @@ def forward(self:WaveGlow, mel:torch.Tensor, # (B, n_mels, frames) log-mel
     cond = self.condition(mel, x.shape[-1]*cfg.n_group)          # (B, M*n_group, T_g)
     outs, log_s_list, log_det_W_list = [], [], []
     for k, (conv, wn) in enumerate(zip(self.convinv, self.WN)):
-        if self._early(k): outs.append(x[:, :cfg.n_early_size]); x = x[:, cfg.n_early_size:]
+        if self._early(k):
+            outs.append(x[:, :cfg.n_early_size])
+            x = x[:, cfg.n_early_size:]
         x, log_det_W = conv(x)
         h = x.shape[1] // 2
         b_log_s = wn(x[:, :h], cond)
         b, log_s = b_log_s[:, :h], b_log_s[:, h:]
         x = torch.cat([x[:, :h], torch.exp(log_s)*x[:, h:] + b], 1)   # affine coupling
-        log_s_list.append(log_s); log_det_W_list.append(log_det_W)
+        log_s_list.append(log_s)
+        log_det_W_list.append(log_det_W)
     return torch.cat(outs + [x], 1), log_s_list, log_det_W_list
 
 @patch
@@ -210,7 +219,9 @@ def inverse(self:WaveGlow, z:torch.Tensor, # (B, n_group, T_g), in `forward`'s c
         b, log_s = b_log_s[:, :h], b_log_s[:, h:]
         x = torch.cat([x[:, :h], (x[:, h:] - b)*torch.exp(-log_s)], 1)
         x = self.convinv[k](x, reverse=True)
-        if self._early(k): x = torch.cat([z[:, end-cfg.n_early_size:end], x], 1); end -= cfg.n_early_size
+        if self._early(k):
+            x = torch.cat([z[:, end-cfg.n_early_size:end], x], 1)
+            end -= cfg.n_early_size
     return x.transpose(1, 2).reshape(z.shape[0], -1)
 
 @patch
@@ -234,7 +245,8 @@ def perturb_(model:nn.Module, scale:float=0.05, seed:int=0) -> nn.Module:
 
 # %% ../nbs/07_waveglow.ipynb #e40a1358
 class WaveGlowLoss(nn.Module):
-    "WaveGlow's negative log-likelihood per audio sample (NVIDIA glow.py). Extra arguments (fastai targets) are ignored."
+    """WaveGlow's negative log-likelihood per audio sample (NVIDIA glow.py). Extra arguments (fastai targets) are
+    ignored."""
     def __init__(self, sigma:float=1.0): # std of the Gaussian prior; NVIDIA config.json: 1.0
         super().__init__()
         self.sigma = sigma
@@ -249,7 +261,8 @@ class WaveGlowLoss(nn.Module):
 class Denoiser(nn.Module):
     "Spectral subtraction of a vocoder's bias spectrum (NVIDIA waveglow `denoiser.py`), with torch.stft/istft."
     def __init__(self, model:WaveGlow, n_frames:int=88, # mel frames of the silent input (reference: 88)
-                 mode:str='silence'):                   # 'silence': the log floor everywhere; 'zeros': NVIDIA's zeros tensor
+                 mode:str='silence'):                   # 'silence': the log floor everywhere; 'zeros': NVIDIA's zeros
+                                                        # tensor
         super().__init__()
         c = model.cfg.mel
         self.n_fft, self.hop, self.win = c.n_fft, c.hop_length, c.win_length
@@ -259,7 +272,8 @@ class Denoiser(nn.Module):
         bias_audio = model.infer(torch.full((1, c.n_mels, n_frames), fill, device=p.device, dtype=p.dtype), sigma=0.0)
         self.register_buffer('bias_spec', self._stft(bias_audio.float()).abs()[..., :1], persistent=False)  # (1, F, 1)
 
-    def _stft(self, x): return torch.stft(x, self.n_fft, self.hop, self.win, self.window.to(x.device), return_complex=True)
+    def _stft(self, x):
+        return torch.stft(x, self.n_fft, self.hop, self.win, self.window.to(x.device), return_complex=True)
 
     def forward(self, audio:torch.Tensor, # (B, samples) or (samples,)
                 strength:float=0.1):      # multiple of the bias spectrum to subtract
@@ -271,7 +285,8 @@ class Denoiser(nn.Module):
 
 # %% ../nbs/07_waveglow.ipynb #eec9569c
 class AudioSegments(torch.utils.data.Dataset):
-    "`(mel (n_mels, frames), audio (segment_length,), audio)` items: random segments (or the middle one if not `random`)."
+    """`(mel (n_mels, frames), audio (segment_length,), audio)` items: random segments (or the middle one if not
+    `random`)."""
     def __init__(self, files:list, # audio files (any rate: resampled to `mel_cfg.sample_rate`)
                  segment_length:int=16000, # samples; NVIDIA config.json data_config.segment_length
                  mel_cfg:MelConfig=MelConfig(), random:bool=True):
@@ -301,13 +316,16 @@ def train_waveglow(cfg:WaveGlowConfig|None=None, # model sizes; default `WaveGlo
                    segment_length:int=16000,     # NVIDIA config.json: 16,000 samples
                    n_train:int|None=None, n_valid:int=8, # limit the files used (CPU runs)
                    max_minutes:float|None=None,  # stop after this much wall clock
-                   root:str|Path|None=None,      # GRID folder (speakers, or one speaker); default `$LIPSOUND2_DATA/grid`
+                   root:str|Path|None=None,      # GRID folder (speakers, or one speaker); default
+                                                 # `$LIPSOUND2_DATA/grid`
                    model:WaveGlow|None=None, cbs=None, seed:int=0) -> Learner:
     """Train a WaveGlow with fastai on GRID audio (`lipsound2.corpora.grid_split`: split 'train', validation on 'val';
     the staged corpus is speaker s1). Returns the `Learner`. Raises `LipSound2Error` when the corpus is not found."""
     cfg = cfg or (model.cfg if model is not None else WaveGlowConfig.small())
-    random.seed(seed); torch.manual_seed(seed)
-    tr, va = [u.audio for u in grid_split('train', root)][:n_train], [u.audio for u in grid_split('val', root)][:n_valid]
+    random.seed(seed)
+    torch.manual_seed(seed)
+    tr, va = [u.audio for u in grid_split('train', root)][:n_train], [u.audio
+                                                                      for u in grid_split('val', root)][:n_valid]
     dls = DataLoaders(DataLoader(AudioSegments(tr, segment_length, cfg.mel), bs=bs, shuffle=True, drop_last=True),
                       DataLoader(AudioSegments(va, segment_length, cfg.mel, random=False), bs=bs))
     dls.n_inp = 2
@@ -315,39 +333,3 @@ def train_waveglow(cfg:WaveGlowConfig|None=None, # model sizes; default `WaveGlo
     learn = Learner(dls, model or WaveGlow(cfg), loss_func=WaveGlowLoss(cfg.sigma), opt_func=Adam, lr=lr, cbs=cbs)
     learn.fit(n_epoch, lr)
     return learn
-
-# %% ../nbs/07_waveglow.ipynb #bcc3fd54
-class WaveGlowVocoder(Vocoder):
-    """WaveGlow as a `lipsound2.synthesis.Vocoder`: log-mel `(B, n_mels, T_mel)` -> `(B, T_mel*hop)` waveform at the
-    checkpoint's sample rate. Raises `CheckpointError` for a file that is not a WaveGlow checkpoint (see
-    `lipsound2.waveglow_checkpoints.load_waveglow`), `ValueError` (via `check_mel_config`) when `mel_cfg` is given and differs."""
-    name = 'waveglow'
-    def __init__(self, path_or_model:str|Path|WaveGlow, # checkpoint (ours, NVIDIA's, torch-hub) or a model
-                 sigma:float=0.6,             # latent std; NVIDIA inference.py default
-                 denoiser_strength:float=0.0, # bias-spectrum subtraction; NVIDIA inference.py default 0 (off)
-                 device:str|torch.device='cpu',
-                 half:bool=False,             # fp16 weights and activations (GPU)
-                 seed:int|None=0,             # noise seed for reproducible output; None: global RNG
-                 mel_cfg:MelConfig|None=None): # settings of the mels you will feed, checked against the vocoder's
-        from lipsound2.waveglow_checkpoints import load_waveglow, check_mel_config   # that module imports this one
-        model = path_or_model if isinstance(path_or_model, WaveGlow) else load_waveglow(path_or_model)
-        if mel_cfg is not None: check_mel_config(model.cfg, mel_cfg)
-        super().__init__(model.cfg.mel, device)
-        self.model = remove_weightnorm(model).eval().to(self.device)
-        if half: self.model.half()
-        self.sigma, self.denoiser_strength, self.seed = sigma, denoiser_strength, seed
-        self.denoiser = Denoiser(self.model).to(self.device) if denoiser_strength > 0 else None
-
-    def infer(self, mel:torch.Tensor) -> torch.Tensor:
-        "`(B, n_mels, T_mel)` log-mel on `self.device` -> `(B, T_mel*hop)` float32 waveform."
-        g = torch.Generator(self.device).manual_seed(self.seed) if self.seed is not None else None
-        wav = self.model.infer(mel.to(next(self.model.parameters()).dtype), self.sigma, generator=g).float()
-        return self.denoiser(wav, self.denoiser_strength) if self.denoiser is not None else wav
-
-    def __repr__(self): return f"WaveGlowVocoder(sigma={self.sigma}, denoiser_strength={self.denoiser_strength}, {self.model.cfg})"
-
-def _waveglow_factory(path:str|None=None, **kw) -> WaveGlowVocoder:
-    if path is None: raise ValueError("the WaveGlow vocoder needs a checkpoint: get_vocoder('waveglow', path=...)")
-    return WaveGlowVocoder(path, **kw)
-
-register_vocoder('waveglow', _waveglow_factory)

@@ -11,10 +11,11 @@ import torch.nn as nn
 from torch.nn.utils import parametrize
 from .core import CHECKPOINT_FORMAT, CheckpointError, save_checkpoint, read_checkpoint
 from .config import MelConfig
-from .waveglow import WaveGlowConfig, WaveGlow, remove_weightnorm, has_weightnorm
+from .synthesis import Vocoder, register_vocoder, remove_weightnorm, has_weightnorm
+from .waveglow import WaveGlowConfig, WaveGlow, Denoiser
 
 # %% auto #0
-__all__ = ['save_waveglow', 'RestrictedUnpickler', 'load_restricted', 'load_waveglow', 'check_mel_config']
+__all__ = ['save_waveglow', 'RestrictedUnpickler', 'load_restricted', 'load_waveglow', 'check_mel_config', 'WaveGlowVocoder']
 
 # %% ../nbs/07a_waveglow_checkpoints.ipynb #52d83d91
 def save_waveglow(model:WaveGlow, # the model; its `cfg` is saved with it
@@ -30,7 +31,8 @@ _V1_MEL_KEYS = dict(n_mel_channels='n_mels', sample_rate='sample_rate', n_fft='n
                     hop_length='hop_length', f_min='f_min', f_max='f_max')   # version-1 key -> `MelConfig` field
 
 def _upgrade_config(d:dict) -> dict:
-    "A version-1 (flat) WaveGlow config dict in today's form, the mel settings nested as `mel`; today's dicts pass unchanged."
+    """A version-1 (flat) WaveGlow config dict in today's form, the mel settings nested as `mel`; today's dicts pass
+    unchanged."""
     if 'mel' in d: return d
     return {**{k: v for k, v in d.items() if k not in _V1_MEL_KEYS},
             'mel': {_V1_MEL_KEYS[k]: v for k, v in d.items() if k in _V1_MEL_KEYS}}
@@ -63,17 +65,20 @@ def _allowed_functions() -> dict:
     u = torch._utils
     d = {('collections', 'OrderedDict'): collections.OrderedDict, ('torch', 'Size'): torch.Size,
          ('torch', 'device'): torch.device, ('torch', 'Tensor'): torch.Tensor,
-         ('torch.nn.parameter', 'Parameter'): nn.Parameter, ('torch._tensor', '_rebuild_from_type_v2'): torch._tensor._rebuild_from_type_v2}
+         ('torch.nn.parameter', 'Parameter'): nn.Parameter,
+         ('torch._tensor', '_rebuild_from_type_v2'): torch._tensor._rebuild_from_type_v2}
     for f in ('_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_parameter', '_rebuild_parameter_with_state'):
         if hasattr(u, f): d[('torch._utils', f)] = getattr(u, f)
     d.update({('torch', n): getattr(torch, n) for n in dir(torch) if isinstance(getattr(torch, n, None), torch.dtype)})
-    d.update({(b, t.__name__): t for b in ('builtins', '__builtin__') for t in (set, frozenset)})   # nn.Module keeps a set
+    # nn.Module keeps a set
+    d.update({(b, t.__name__): t for b in ('builtins', '__builtin__') for t in (set, frozenset)})
     return d
 
 class _Refused(pickle.UnpicklingError): "A pickle names a global that is not on the allow-list."
 
 class RestrictedUnpickler(pickle.Unpickler):
-    "Unpickler that resolves only an allow-list of globals (see `_PLACEHOLDER_NAMES`, `_allowed_functions`); raises `pickle.UnpicklingError` naming any other."
+    """Unpickler that resolves only an allow-list of globals (see `_PLACEHOLDER_NAMES`, `_allowed_functions`); raises
+    `pickle.UnpicklingError` naming any other."""
     def find_class(self, module:str, name:str):
         if (module, name) in _PLACEHOLDERS: return _PLACEHOLDERS[(module, name)]
         f = _allowed_functions().get((module, name))
@@ -89,7 +94,8 @@ class _RestrictedPickleModule:
     @staticmethod
     def load(f, **kw): return RestrictedUnpickler(f, **kw).load()
 
-def _not_waveglow(path, why:str) -> CheckpointError: return CheckpointError(f"'{path}' is not a WaveGlow checkpoint ({why})")
+def _not_waveglow(path, why:str) -> CheckpointError:
+    return CheckpointError(f"'{path}' is not a WaveGlow checkpoint ({why})")
 
 def load_restricted(path:str|Path, map_location='cpu'):
     """`torch.load` through `RestrictedUnpickler`: module pickles come back as placeholder trees holding tensors.
@@ -116,11 +122,13 @@ def _n_indexed(sd:dict, prefix:str) -> int:
     return len({k[len(prefix):].split('.')[0] for k in sd if k.startswith(prefix)})
 
 def _reference_to_ours(sd:dict) -> dict:
-    """Map a reference state dict onto our names: drop `module.`; concatenate per-layer `cond_layers.i` (DeepLearningExamples)
-    into one `cond_layer` and old `res_layers`/`skip_layers` into `res_skip_layers` (exact: weight norm is per output
-    channel); rename `weight_g`/`weight_v` to the parametrisation's `original0`/`original1`."""
+    """Map a reference state dict onto our names: drop `module.`; concatenate per-layer `cond_layers.i`
+    (DeepLearningExamples) into one `cond_layer` and old `res_layers`/`skip_layers` into `res_skip_layers` (exact:
+    weight norm is per output channel); rename `weight_g`/`weight_v` to the parametrisation's
+    `original0`/`original1`."""
     sd = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in sd.items()}
-    out = {k: v for k, v in sd.items() if '.cond_layers.' not in k and '.res_layers.' not in k and '.skip_layers.' not in k}
+    out = {k: v for k, v in sd.items() if '.cond_layers.' not in k and '.res_layers.' not in k
+           and '.skip_layers.' not in k}
     for f in range(_n_indexed(sd, 'WN.')):
         p = f'WN.{f}.'
         n_layers = _n_indexed(sd, p+'in_layers.')
@@ -158,7 +166,8 @@ def _model_from_reference(sd:dict, **kw) -> WaveGlow:
 
 # %% ../nbs/07a_waveglow_checkpoints.ipynb #22716be4
 def _read_any(path:Path, map_location):
-    "The unpickled file: tensors only (`weights_only=True`), or for a module pickle (or worse) through `load_restricted`."
+    """The unpickled file: tensors only (`weights_only=True`), or for a module pickle (or worse) through
+    `load_restricted`."""
     if not path.is_file(): raise CheckpointError(f"'{path}': no such checkpoint file")
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError: pass     # retry with our allow-list, outside this handler
@@ -173,15 +182,20 @@ def load_waveglow(path:str|Path, map_location='cpu') -> WaveGlow:
     path = Path(path)
     ck = _read_any(path, map_location)
     try:
-        if isinstance(ck, dict) and str(ck.get('format', '')).startswith(CHECKPOINT_FORMAT):   # ours: core checks kind and version
+        # ours: core checks kind and version
+        if isinstance(ck, dict) and str(ck.get('format', '')).startswith(CHECKPOINT_FORMAT):
             return _from_ours(read_checkpoint(path, 'waveglow', map_location))
         if isinstance(ck, dict) and isinstance(ck.get('model'), _Placeholder):
             g = ck['model'].__dict__
-            return _model_from_reference(_placeholder_state_dict(ck['model']), n_flows=g['n_flows'], n_group=g['n_group'],
+            return _model_from_reference(_placeholder_state_dict(ck['model']), n_flows=g['n_flows'],
+                                         n_group=g['n_group'],
                                          n_early_every=g['n_early_every'], n_early_size=g['n_early_size'])
         sd = ck.get('state_dict', ck.get('model', ck)) if isinstance(ck, dict) else None
-        if isinstance(sd, dict) and any(k.split('.', 1)[-1].startswith('upsample.') or k.startswith('upsample.') for k in sd):
-            c = {k: v for k, v in (ck.get('config') or {}).items() if k in ('n_flows', 'n_group', 'n_early_every', 'n_early_size')}
+        if isinstance(sd,
+                      dict) and any(k.split('.', 1)[-1].startswith('upsample.') or k.startswith('upsample.')
+                                    for k in sd):
+            c = {k: v for k, v in (ck.get('config') or {}).items()
+                 if k in ('n_flows', 'n_group', 'n_early_every', 'n_early_size')}
             return _model_from_reference(sd, **c)
     except CheckpointError: raise
     except (KeyError, TypeError, ValueError, RuntimeError) as e:   # config or tensor shapes that do not fit
@@ -192,9 +206,11 @@ def load_waveglow(path:str|Path, map_location='cpu') -> WaveGlow:
 _MEL_FIELDS = ('sample_rate', 'n_mels', 'hop_length', 'win_length', 'n_fft', 'f_min', 'f_max')
 
 def _mel_dict(c) -> dict:
-    "Mel settings of a config holding a `mel` (`WaveGlowConfig`), a `MelConfig`, or a dict (flat, nested `mel`, or `n_mel_channels`)."
+    """Mel settings of a config holding a `mel` (`WaveGlowConfig`), a `MelConfig`, or a dict (flat, nested `mel`, or
+    `n_mel_channels`)."""
     c = getattr(c, 'mel', c)
-    d = dict(c) if isinstance(c, dict) else {f: getattr(c, f) for f in (*_MEL_FIELDS, 'n_mel_channels') if hasattr(c, f)}
+    d = dict(c) if isinstance(c, dict) else {f: getattr(c, f) for f in (*_MEL_FIELDS, 'n_mel_channels')
+                                             if hasattr(c, f)}
     if isinstance(d.get('mel'), dict): d.update(d.pop('mel'))   # `WaveGlowConfig.to_dict()`
     if 'n_mel_channels' in d: d.setdefault('n_mels', d.pop('n_mel_channels'))
     if d.get('f_max', 0) is None and 'sample_rate' in d: d['f_max'] = d['sample_rate']/2   # librosa's None: Nyquist
@@ -204,9 +220,47 @@ def check_mel_config(vocoder_cfg, # `WaveGlowConfig`, a vocoder's `MelConfig`, o
                      mel_cfg):    # the settings the mel was made with (`MelConfig` or dict)
     "Raise `ValueError` listing every mel setting (sample rate, mels, hop, window, FFT, f_min, f_max) that differs."
     a, b = _mel_dict(vocoder_cfg), _mel_dict(mel_cfg)
-    diffs = [f"{k}: vocoder {a[k]} vs mel {b[k]}" for k in _MEL_FIELDS if k in a and k in b and not math.isclose(a[k], b[k])]
+    diffs = [f"{k}: vocoder {a[k]} vs mel {b[k]}" for k in _MEL_FIELDS if k in a and k in b
+             and not math.isclose(a[k], b[k])]
     if diffs:
         raise ValueError("mel settings differ from the vocoder's (" + '; '.join(diffs) + "). Synthesising anyway would "
                          "shift pitch and speed or garble the spectrum: resample the audio to "
                          f"{a.get('sample_rate')} Hz and recompute the mel with the vocoder's settings "
                          "(its `cfg.mel`), or retrain/fine-tune the vocoder on your mel settings.")
+
+# %% ../nbs/07a_waveglow_checkpoints.ipynb #bcc3fd54
+class WaveGlowVocoder(Vocoder):
+    """WaveGlow as a `lipsound2.synthesis.Vocoder`: log-mel `(B, n_mels, T_mel)` -> `(B, T_mel*hop)` waveform at the
+    checkpoint's sample rate. Raises `CheckpointError` for a file that is not a WaveGlow checkpoint (see
+    `lipsound2.waveglow_checkpoints.load_waveglow`), `ValueError` (via `check_mel_config`) when `mel_cfg` is given and
+    differs."""
+    name = 'waveglow'
+    def __init__(self, path_or_model:str|Path|WaveGlow, # checkpoint (ours, NVIDIA's, torch-hub) or a model
+                 sigma:float=0.6,             # latent std; NVIDIA inference.py default
+                 denoiser_strength:float=0.0, # bias-spectrum subtraction; NVIDIA inference.py default 0 (off)
+                 device:str|torch.device='cpu',
+                 half:bool=False,             # fp16 weights and activations (GPU)
+                 seed:int|None=0,             # noise seed for reproducible output; None: global RNG
+                 mel_cfg:MelConfig|None=None): # settings of the mels you will feed, checked against the vocoder's
+        model = path_or_model if isinstance(path_or_model, WaveGlow) else load_waveglow(path_or_model)
+        if mel_cfg is not None: check_mel_config(model.cfg, mel_cfg)
+        super().__init__(model.cfg.mel, device)
+        self.model = remove_weightnorm(model).eval().to(self.device)
+        if half: self.model.half()
+        self.sigma, self.denoiser_strength, self.seed = sigma, denoiser_strength, seed
+        self.denoiser = Denoiser(self.model).to(self.device) if denoiser_strength > 0 else None
+
+    def infer(self, mel:torch.Tensor) -> torch.Tensor:
+        "`(B, n_mels, T_mel)` log-mel on `self.device` -> `(B, T_mel*hop)` float32 waveform."
+        g = torch.Generator(self.device).manual_seed(self.seed) if self.seed is not None else None
+        wav = self.model.infer(mel.to(next(self.model.parameters()).dtype), self.sigma, generator=g).float()
+        return self.denoiser(wav, self.denoiser_strength) if self.denoiser is not None else wav
+
+    def __repr__(self):
+        return f"WaveGlowVocoder(sigma={self.sigma}, denoiser_strength={self.denoiser_strength}, {self.model.cfg})"
+
+def _waveglow_factory(path:str|None=None, **kw) -> WaveGlowVocoder:
+    if path is None: raise ValueError("the WaveGlow vocoder needs a checkpoint: get_vocoder('waveglow', path=...)")
+    return WaveGlowVocoder(path, **kw)
+
+register_vocoder('waveglow', _waveglow_factory)
