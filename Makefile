@@ -22,7 +22,7 @@ docs-check:
 # The slow tier: the notebooks that hold `#| slow` cells, run with them; the tests marked slow. cuda cells need a GPU.
 # Left out: the notebooks whose slow cells are the real runs that made shipped weights and result tables (they train
 # again and overwrite them, hours of CPU): `make outputs FLAGS=slow NBS=...` runs those.
-RUN_NBS = 06a_hifigan|06b_hifigan_training|07_waveglow|08_jasper|08e_jasper_training
+RUN_NBS = 06a_vocoders.hifigan|06b_vocoders.hifigan_training|07_vocoders.waveglow|08_asr.jasper|08e_asr.jasper_training
 SLOW_NBS = $(shell grep -l '"\#| slow' nbs/*.ipynb | xargs -n1 basename | sed 's/\.ipynb$$//' | grep -vxE '$(RUN_NBS)' | paste -sd'|')
 test-slow: export OMP_NUM_THREADS ?= 1
 test-slow:
@@ -42,7 +42,7 @@ bench:
 	python bench/run.py $(BENCH_ARGS)
 
 # Committed outputs (the docs site's figures, tables and players), made by running the notebooks in place with nbdev's
-# machinery; slow and cuda cells keep theirs. `make outputs NBS="nbs/01_encoder.ipynb nbs/09b_listening.ipynb"`;
+# machinery; slow and cuda cells keep theirs. `make outputs NBS="nbs/01_v2s.encoder.ipynb nbs/09b_listening.ipynb"`;
 # add FLAGS=slow to remake the outputs of slow cells too (their real runs).
 outputs:
 	python tools/execute_notebooks.py $(or $(NBS),$(wildcard nbs/*.ipynb)) $(if $(FLAGS),--flags "$(FLAGS)")

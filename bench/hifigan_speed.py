@@ -22,7 +22,7 @@ def has_bf16() -> bool:
 
 def variants(tmp:Path, names=VARIANTS) -> dict:
     "name -> a vocoder (mel -> waveform) of each variant; ONNX graphs cached in `tmp`. Each follows torch's thread count."
-    from lipsound2.hifigan import HiFiGANVocoder, HiFiGANOnnxVocoder
+    from lipsound2.vocoders.hifigan import HiFiGANVocoder, HiFiGANOnnxVocoder
     out = {}
     for n in names:
         if n == 'torch': out[n] = HiFiGANVocoder()
@@ -74,10 +74,10 @@ def quality(utts:list, vocs:dict, log=print) -> 'pd.DataFrame':
     """Per clip, input ('copy': the recording's mel; 'generated': the default model's mel from the video, cropped as
     `speak` does, seed 0) and variant: STOI, ESTOI, wide-band PESQ against the recording, CPU s and audio s."""
     import pandas as pd
-    from lipsound2.audio import load_audio, mel_spectrogram
-    from lipsound2.hifigan import _MelOnly
+    from lipsound2.media.audio import load_audio, mel_spectrogram
+    from lipsound2.vocoders.hifigan import _MelOnly
     from lipsound2.inference import LipSound2Pipeline, crops_to_speech
-    from lipsound2.synthesis import stoi, estoi, pesq_wb
+    from lipsound2.metrics import stoi, estoi, pesq_wb
     pipe = LipSound2Pipeline.from_pretrained(vocoder='griffinlim')   # the default model; its vocoder is not used
     rows, t_start = [], time.time()
     for k, u in enumerate(utts):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peak memory and time of `lipsound2.video.preprocess_utterance` on long and high-resolution videos.
+"""Peak memory and time of `lipsound2.media.video.preprocess_utterance` on long and high-resolution videos.
 
 Rerunnable benchmark (not a test). Usage: python bench/memory.py [--videos 720p60 288p300] [--keep DIR]
 Makes each video from the three sample clips (samples/*.mpg, 360x288): their frames repeated in turn, scaled to the
@@ -18,13 +18,13 @@ VIDEOS = {'720p60': (60, 1280, 720), '288p300': (300, 360, 288), '1080p15': (15,
 
 def sample_frames() -> list[np.ndarray]:
     "The 225 RGB frames `(288, 360, 3)` of the three sample clips, one after another."
-    from lipsound2.video import read_video
+    from lipsound2.media.video import read_video
     return [f for clip in sorted(SAMPLES.glob('*.mpg')) for f in read_video(clip)]
 
 def long_video(path:Path, seconds:float, width:int, height:int, fps:float=25.0) -> Path:
     "Write a `seconds` long `width`x`height` talking-face video with sound at `path` (see the module docstring); returns the path."
     import cv2
-    from lipsound2.audio import load_audio
+    from lipsound2.media.audio import load_audio
     src = sample_frames()
     h0, w0 = src[0].shape[:2]
     w1 = min(width, round(w0*height/h0)); h1 = round(h0*w1/w0)
@@ -36,7 +36,7 @@ def long_video(path:Path, seconds:float, width:int, height:int, fps:float=25.0) 
             yield canvas
     speech = np.concatenate([load_audio(c, 22050).numpy() for c in sorted(SAMPLES.glob('*.mpg'))])
     audio = np.resize(speech, int(seconds*22050))
-    from lipsound2.video import write_video
+    from lipsound2.media.video import write_video
     write_video(path, frames(), fps, audio=audio, sample_rate=22050)
     return path
 
@@ -45,7 +45,7 @@ import json, os, sys, time
 t0 = time.perf_counter()
 import torch; torch.set_num_threads(1)
 from lipsound2.config import PrepConfig
-from lipsound2.video import preprocess_utterance
+from lipsound2.media.video import preprocess_utterance
 r = preprocess_utterance(sys.argv[1], cfg=PrepConfig.preset(sys.argv[2]) if sys.argv[2] != 'default' else PrepConfig())
 print(json.dumps(dict(frames=r['n_frames'], crops=list(r['crops'].shape), mel=list(r['mel'].shape), seconds=time.perf_counter()-t0)))
 sys.stdout.flush(); os._exit(0)  # no interpreter teardown: torch's adds about 120 MB at exit, which is not the work's

@@ -12,10 +12,10 @@ import numpy as np, torch, cv2
 
 from lipsound2.config import PrepConfig
 from lipsound2.core import data_root
-from lipsound2.audio import load_audio, audio_to_mel
-from lipsound2.video import FaceLandmarker, read_video, crop_boxes, crop_frames
-from lipsound2.corpora import read_corpus
-from lipsound2.data import prepare
+from lipsound2.media.audio import load_audio, audio_to_mel
+from lipsound2.media.video import FaceLandmarker, read_video, crop_boxes, crop_frames
+from lipsound2.corpora.core import read_corpus
+from lipsound2.data.core import prepare
 
 def stages(utts, cfg):
     "Seconds spent per stage, one process, over `utts`."

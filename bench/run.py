@@ -9,7 +9,7 @@ Groups (rows: group, row, setting, value, unit, note, machine):
   stages     one 3 s clip in one process on one thread: decode, landmarks, crop, mel, the shipped models, the vocoders (RTF)
   folder     `lipsound2 speak` on 20 GRID s1 validation clips copied to a temporary folder, start-up included (x real time),
              and in one process: one clip at a time against `LipSound2Pipeline.batch`
-  prepare    `lipsound2.data.prepare` frames/s with 1 and 2 workers on a few GRID clips, and on the GRID s1 training split
+  prepare    `lipsound2.data.core.prepare` frames/s with 1 and 2 workers on a few GRID clips, and on the GRID s1 training split
              (2 workers, landmarks on every frame and on every 3rd)
   training   seconds per GRID s1 epoch (890 training clips) per training preset, measured on a few synthetic batches of
              GRID's shapes (75 frames, 258 mel frames) and scaled; the validation pass (free-running MSE) apart; float32, and
@@ -92,7 +92,7 @@ def _threads(t): return f'OMP_NUM_THREADS={t}' if t else 'default threads'
 def bench_cold(R:Rows, a):
     repeats = 1 if a.quick else 3
     if 'hifigan-onnx' in a.vocoders:   # its ONNX graph is exported at first use: make it before timing cold starts
-        from lipsound2.hifigan import onnx_graph; onnx_graph('universal')
+        from lipsound2.vocoders.hifigan import onnx_graph; onnx_graph('universal'
     with tempfile.TemporaryDirectory() as d:
         for voc in a.vocoders:
             for threads in (None, 1):
@@ -109,7 +109,7 @@ def bench_cold(R:Rows, a):
                   f"median of {repeats}, fresh process, start-up included; CPU {statistics.median(r['user'] + r['sys'] for r in runs):.2f} s")
     code = "import time; import {m}; print('{{\"s\": %f}}' % time.process_time())"
     import json
-    for mod in ('lipsound2.cli', 'lipsound2.inference', 'lipsound2.hifigan', 'mediapipe', 'torch'):
+    for mod in ('lipsound2.cli', 'lipsound2.inference', 'lipsound2.vocoders.hifigan', 'mediapipe', 'torch'):
         runs = [run_child([sys.executable, '-c', code.format(m=mod)], env=_env(1)) for _ in range(repeats)]
         R.add('cold', f'import {mod}', 'fresh process, OMP_NUM_THREADS=1', statistics.median(json.loads(r['stdout'])['s'] for r in runs), 'CPU s',
               f"median of {repeats}; the interpreter's start and everything imported (torch is most of it); "
@@ -121,8 +121,8 @@ def _shipped():
     "The shipped models, the sample clip's crops and the vocoders, loaded once."
     if not _SHARED:
         import torch
-        from lipsound2.model import load_checkpoint
-        from lipsound2.synthesis import get_vocoder
+        from lipsound2.v2s.model import load_checkpoint
+        from lipsound2.vocoders.base import get_vocoder
         from lipsound2.inference import LipSound2Pipeline
         torch.set_num_threads(1)
         ls2, nar = load_checkpoint('lipsound2_grid_s1.pt').eval(), load_checkpoint('nar_grid_s1.pt').eval()
@@ -135,7 +135,7 @@ def _shipped():
 def _model_seconds(model, crops_list, repeats=3) -> float:
     "Median seconds of the model alone (crops -> mel) on a batch of crop arrays of one length."
     import torch
-    from lipsound2.video import crops_to_video
+    from lipsound2.media.video import crops_to_video
     from lipsound2.inference import clip_seeded_prenet
     c = model.cfg
     vids = torch.stack([crops_to_video(x, c.img_size, c.in_channels == 1) for x in crops_list])
@@ -182,7 +182,7 @@ def bench_stages(R:Rows, a):
 def _grid(n:int|None, split:str='val') -> list:
     "The first `n` (None: all) utterances of a GRID s1 split; [] without the corpus (LIPSOUND2_DATA)."
     from lipsound2.core import data_root
-    from lipsound2.corpora import read_corpus
+    from lipsound2.corpora.core import read_corpus
     grid = data_root('grid', required=False)
     return [] if grid is None else [u for u in read_corpus(grid) if u.split == split][:n]
 
@@ -194,7 +194,7 @@ def bench_folder(R:Rows, a):
     with tempfile.TemporaryDirectory() as d:
         src = Path(d)/'clips'; src.mkdir()
         for u in utts: shutil.copy(u.video, src/Path(u.video).name)
-        from lipsound2.video import read_video
+        from lipsound2.media.video import read_video
         seconds = sum(len(read_video(p)) for p in sorted(src.iterdir()))/25
         for voc in a.vocoders:
             for threads in ((None,) if a.quick else (None, 1)):
@@ -235,7 +235,7 @@ def bench_prepare(R:Rows, a):
     if not utts:
         for w in (1, 2): R.add('prepare', 'prepare frames/s', f'{w} workers', None, 'frames/s', 'not measured: no GRID corpus (LIPSOUND2_DATA)')
         return
-    from lipsound2.data import prepare
+    from lipsound2.data.core import prepare
     from lipsound2.config import PrepConfig
     for cfg, what in ((PrepConfig.preset('mouth48'), 'mouth 48 px (the shipped models)'), (PrepConfig(), 'face 96 px (default)')):
         for w in (1, 2):
@@ -257,7 +257,7 @@ def _synthetic_dls(cfg, bs:int, n_batches:int):
     "fastai DataLoaders of random GRID-shaped items: `n_batches` training batches of `bs`, one validation batch."
     import torch
     from fastai.data.core import DataLoaders
-    from lipsound2.data import SortedLipDL
+    from lipsound2.data.core import SortedLipDL
     g = torch.Generator().manual_seed(0)
     item = lambda: (torch.rand(cfg.in_channels, 75, cfg.img_size, cfg.img_size, generator=g), torch.randn(80, 258, generator=g) - 5)
     train, valid = [item() for _ in range(bs*n_batches)], [item() for _ in range(bs)]
@@ -270,8 +270,8 @@ def bench_training(R:Rows, a):
     import torch
     from fastai.callback.core import Callback
     from lipsound2.config import LipSound2Config, TrainConfig
-    from lipsound2.model import load_checkpoint
-    from lipsound2.training import v2s_learner
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.v2s.training import v2s_learner
     torch.set_num_threads(1)
     class Clock(Callback):
         order = 100
@@ -312,7 +312,7 @@ def bench_training(R:Rows, a):
 def bench_vocoders(R:Rows, a):
     import torch
     from waveglow_speed import measure
-    from lipsound2.waveglow import WaveGlowConfig
+    from lipsound2.vocoders.waveglow import WaveGlowConfig
     torch.set_num_threads(1)
     _vocoder_rtfs(R, 'vocoders', a)
     for name, cfg in (('full', WaveGlowConfig()), ('small', WaveGlowConfig.small())):
@@ -334,7 +334,7 @@ def bench_tacotron2(R:Rows, a):
     import torch, torch.nn.functional as F
     from types import SimpleNamespace
     from lipsound2.config import LipSound2Config
-    from lipsound2.decoder import Decoder, Postnet
+    from lipsound2.v2s.decoder import Decoder, Postnet
     if not a.tacotron2:
         for s in ('small', 'paper'):
             for r in ('inference, 258 frames', 'teacher-forced training step'):
@@ -408,8 +408,8 @@ def bench_gpu(R:Rows, a):
     if not torch.cuda.is_available():
         for r in rows: R.add('gpu', r, 'batch 8, 3 s clips', None, 's/clip', 'not measured: no GPU (torch.cuda.is_available() is False)')
         return
-    from lipsound2.model import load_checkpoint
-    from lipsound2.video import crops_to_video
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.media.video import crops_to_video
     sh = _shipped()
     dev = 'cuda'
     def timed(model, autocast=False, bs=8):
@@ -434,8 +434,8 @@ def bench_landmarks(R:Rows, a):
     last, the others interpolated. Landmark CPU time and error against every frame; in-process preprocessing RTF of the
     3 s sample; `prepare` frames/s with 2 workers; the shipped model's STOI/ESTOI (paired, same seed) on val clips."""
     import numpy as np, torch
-    from lipsound2.video import FaceLandmarker, read_video, crop_boxes, preprocess_utterance
-    from lipsound2.model import load_checkpoint
+    from lipsound2.media.video import FaceLandmarker, read_video, crop_boxes, preprocess_utterance
+    from lipsound2.v2s.model import load_checkpoint
     torch.set_num_threads(1)
     utts = _grid(3 if a.quick else 10)
     clips = [u.video for u in utts] or sorted(SAMPLES.glob('*.mpg'))
@@ -462,7 +462,7 @@ def bench_landmarks(R:Rows, a):
         t = median_time(lambda: preprocess_utterance(CLIP, cfg=cfg, landmarker=lm, need_audio=False), 1 if a.quick else 5)
         R.add('landmarks', 'preprocess in process, 1 thread', f'k = {k}, mouth 48 px', t/CLIP_S, 'RTF', f'{t.note}; {CLIP.name} (3 s)')
     if not utts: return
-    from lipsound2.data import prepare
+    from lipsound2.data.core import prepare
     many = _grid(8 if a.quick else 20)
     import resource
     for k in (1, 3):
@@ -474,9 +474,9 @@ def bench_landmarks(R:Rows, a):
               f"{len(many)} GRID val clips, {r['seconds']:.1f} s wall incl. worker start; workers' CPU {cpu:.1f} s incl. imports "
               f"({r['frames']/cpu:.0f} frames per CPU-second: about {2*r['frames']/cpu:.0f} frames/s on 2 free cores); failed {len(r['failed'])}")
     # quality: the shipped model's speech (Griffin-Lim, same seed for both) from crops made with each k, against the recording
-    from lipsound2.video import crop_frames
-    from lipsound2.audio import load_audio
-    from lipsound2.synthesis import stoi, estoi
+    from lipsound2.media.video import crop_frames
+    from lipsound2.media.audio import load_audio
+    from lipsound2.metrics import stoi, estoi
     pipe, scores = _shipped()['pipe'], {}
     for k in (1, 3):
         for i, (u, v) in enumerate(zip(utts, videos)):
@@ -498,7 +498,7 @@ def bench_bounds(R:Rows, a):
     from torch.profiler import profile
     torch.set_num_threads(1)
     from lipsound2.config import LipSound2Config, MelConfig
-    from lipsound2.model import LipSound2
+    from lipsound2.v2s.model import LipSound2
     reps = 2 if a.quick else 4
     # 1. the training step: encoder (3D-CNN front end, BiLSTM), teacher-forced decoder, Postnet; forward + backward
     cfg, B = LipSound2Config.small(), 16
@@ -539,7 +539,7 @@ def bench_bounds(R:Rows, a):
         R.add('bounds', f'torch.compile (inductor, CPU) of {what}', setting, base[name]/float(t), 'x faster',
               f'{base[name]:.3f} -> {float(t):.3f} CPU s per step, forward + backward; first call (compiling) {first:.0f} s')
     # 2. Griffin-Lim (torchaudio, 60 iterations) on a 3 s mel: the share of its time spent in FFTs
-    from lipsound2.synthesis import GriffinLimVocoder
+    from lipsound2.vocoders.base import GriffinLimVocoder
     gl = GriffinLimVocoder(MelConfig())
     spec = torch.rand(1, MelConfig().n_fft//2 + 1, 258, generator=g)
     gl.griffin_lim(spec)
@@ -555,8 +555,8 @@ def bench_bounds(R:Rows, a):
     if not utts:
         R.add('bounds', 'prepare: CPU s per clip', 'mouth 48 px', None, 'CPU s', 'not measured: no GRID corpus (LIPSOUND2_DATA)'); return
     from lipsound2.config import PrepConfig
-    from lipsound2.data import _prepare_one
-    from lipsound2.video import FaceLandmarker, read_video
+    from lipsound2.data.core import _prepare_one
+    from lipsound2.media.video import FaceLandmarker, read_video
     import cv2; cv2.setNumThreads(1)
     c0 = time.process_time(); videos = [read_video(u.video) for u in utts]; decode = (time.process_time() - c0)/len(utts)
     frames, lm = sum(len(v) for v in videos), FaceLandmarker()
@@ -582,9 +582,9 @@ def bench_bounds(R:Rows, a):
 def bench_hifigan(R:Rows, a):
     import torch
     import hifigan_speed as hs
-    from lipsound2.audio import load_audio, mel_spectrogram
-    from lipsound2.hifigan import half_hop_shift, HiFiGANOnnxVocoder, load_generator, export_onnx
-    from lipsound2.synthesis import remove_weightnorm
+    from lipsound2.media.audio import load_audio, mel_spectrogram
+    from lipsound2.vocoders.hifigan import half_hop_shift, HiFiGANOnnxVocoder, load_generator, export_onnx
+    from lipsound2.vocoders.base import remove_weightnorm
     mel = mel_spectrogram(load_audio(CLIP, 22050))          # the sample clip's recording, (80, 258): 3 s of speech
     secs, reps = mel.shape[-1]*256/22050, 1 if a.quick else 3
     with tempfile.TemporaryDirectory() as d:
@@ -613,7 +613,7 @@ def bench_hifigan(R:Rows, a):
 def bench_hifigan_val(R:Rows, a):
     import torch
     import hifigan_speed as hs
-    from lipsound2.corpora import grid_split
+    from lipsound2.corpora.core import grid_split
     from lipsound2.core import atomic_path, data_root
     if data_root('grid', required=False) is None:
         R.add('hifigan_val', 'STOI', 'all variants', None, '', 'not measured: no GRID corpus (LIPSOUND2_DATA)'); return

@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import cpu_model
-from lipsound2.waveglow import WaveGlow, WaveGlowConfig
-from lipsound2.synthesis import remove_weightnorm
+from lipsound2.vocoders.waveglow import WaveGlow, WaveGlowConfig
+from lipsound2.vocoders.base import remove_weightnorm
 
 PAPER = ('full (WaveGlow paper)', 'cuda', 'NVIDIA V100', 'float16', '?', '> 500')
 

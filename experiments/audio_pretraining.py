@@ -25,10 +25,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     from lipsound2.config import LipSound2Config, TrainConfig, PrepConfig
-    from lipsound2.nar import NARConfig
-    from lipsound2.training import train
-    from lipsound2.pretraining import pretrain_audio, audio_mels
-    from lipsound2.data import load_split, load_cached
+    from lipsound2.v2s.nar import NARConfig
+    from lipsound2.v2s.training import train
+    from lipsound2.v2s.pretraining import pretrain_audio, audio_mels
+    from lipsound2.data.core import load_split, load_cached
     from lipsound2.core import data_root
     kind = 'nar' if 'nar' in a.step else 'lipsound2'
     cfg = NARConfig.small() if kind == 'nar' else LipSound2Config.small()

@@ -1,4 +1,4 @@
-"""The audio-visual recognition experiment (`lipsound2.avsr`, `lipsound2.avsr_training`) end to end on GRID s1:
+"""The audio-visual recognition experiment (`lipsound2.asr.avsr`, `lipsound2.asr.avsr_training`) end to end on GRID s1:
 cluster targets, self-supervised pre-training, CTC fine-tuning from the pre-trained model and from scratch (the
 ablation), evaluation on the validation split in white and babble noise, and the shipped checkpoint.
 
@@ -23,11 +23,10 @@ import torch
 
 from lipsound2.config import PrepConfig
 from lipsound2.core import read_checkpoint, atomic_path
-from lipsound2.data import load_split, cached_meta
-from lipsound2.audio import load_audio
-from lipsound2.avsr import AVSR, AVSRConfig, load_avsr, save_avsr
-from lipsound2.avsr_training import (load_clips, mfcc_frames, ClusterTargets, MaskedPredictor, av_dls, avsr_learner,
-                                     fit_avsr, evaluate_avsr, babble)
+from lipsound2.data.core import load_split, cached_meta
+from lipsound2.media.audio import load_audio
+from lipsound2.asr.avsr import AVSR, AVSRConfig, load_avsr, save_avsr
+from lipsound2.asr.avsr_training import load_clips, mfcc_frames, ClusterTargets, MaskedPredictor, av_dls, avsr_learner, fit_avsr, evaluate_avsr, babble
 
 ROOT = Path(__file__).resolve().parents[1]
 

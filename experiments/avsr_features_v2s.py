@@ -11,13 +11,14 @@ Usage: python experiments/avsr_features_v2s.py CACHE OUTDIR [EPOCHS] [MINUTES]""
 import sys, time, json, numpy as np, torch
 from pathlib import Path
 torch.set_num_threads(1); torch.manual_seed(0)
-from lipsound2.data import cached_ids, load_cached
-from lipsound2.avsr import load_avsr
-from lipsound2.nar import NARConfig, NARDecoder, NARLoss
-from lipsound2.video import crops_to_video
+from lipsound2.data.core import cached_ids, load_cached
+from lipsound2.asr.avsr import load_avsr
+from lipsound2.v2s.nar import NARConfig, NARDecoder, NARLoss
+from lipsound2.media.video import crops_to_video
 from lipsound2.core import resolve_weights, atomic_torch_save
-from lipsound2.synthesis import get_vocoder, stoi, estoi
-from lipsound2.audio import load_audio
+from lipsound2.vocoders.base import get_vocoder
+from lipsound2.metrics import stoi, estoi
+from lipsound2.media.audio import load_audio
 cache, out = Path(sys.argv[1]), Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
 epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 40
 budget = float(sys.argv[4]) * 60 if len(sys.argv) > 4 else 1e9

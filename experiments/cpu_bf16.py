@@ -28,8 +28,8 @@ def main():
     torch.set_num_threads(1)
     from fastai.torch_core import set_seed
     from lipsound2.config import TrainConfig
-    from lipsound2.nar import NARConfig
-    from lipsound2.training import train
+    from lipsound2.v2s.nar import NARConfig
+    from lipsound2.v2s.training import train
     precision, seed = RUNS[a.run]
     set_seed(seed, reproducible=True)
     tcfg = TrainConfig.preset('nar_cpu', epochs=a.epochs, mixed_precision=precision)

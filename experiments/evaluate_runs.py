@@ -20,8 +20,8 @@ def main():
     torch.set_num_threads(1)
     from lipsound2.core import atomic_path, resolve_weights
     from lipsound2.inference import LipSound2Pipeline, evaluate_speech, DEFAULT_RECOGNISER
-    from lipsound2.jasper_training import load_jasper
-    from lipsound2.synthesis import summarise
+    from lipsound2.asr.jasper_training import load_jasper
+    from lipsound2.metrics import summarise
     asr, rows, curves = load_jasper(resolve_weights(DEFAULT_RECOGNISER)), [], []
     for run in map(Path, a.runs):
         ck = run/a.checkpoint if (run/a.checkpoint).exists() else run

@@ -24,9 +24,9 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     from lipsound2.core import atomic_path, resolve_weights
-    from lipsound2.data import load_cached, load_split
+    from lipsound2.data.core import load_cached, load_split
     from lipsound2.inference import LipSound2Pipeline, crops_to_speech, DEFAULT_RECOGNISER, SHIPPED_MODELS
-    from lipsound2.jasper_training import load_jasper, save_jasper, evaluate, train_jasper, grid_items
+    from lipsound2.asr.jasper_training import load_jasper, save_jasper, evaluate, train_jasper, grid_items
     t0 = time.process_time()
     pipe = LipSound2Pipeline.from_pretrained(SHIPPED_MODELS.get(a.model, a.model), vocoder=a.vocoder)
     split = load_split(a.split)

@@ -5,12 +5,13 @@ import sys, time, numpy as np, torch
 from pathlib import Path
 import pandas as pd
 torch.set_num_threads(1)
-from lipsound2.data import cached_ids, load_cached
-from lipsound2.model import load_checkpoint
-from lipsound2.synthesis import get_vocoder, stoi, estoi, pesq_wb
+from lipsound2.data.core import cached_ids, load_cached
+from lipsound2.v2s.model import load_checkpoint
+from lipsound2.vocoders.base import get_vocoder
+from lipsound2.metrics import stoi, estoi, pesq_wb
 from lipsound2.inference import crops_to_speech
-from lipsound2.hifigan import _MelOnly
-from lipsound2.audio import load_audio
+from lipsound2.vocoders.hifigan import _MelOnly
+from lipsound2.media.audio import load_audio
 cache, out = Path(sys.argv[1]), Path(sys.argv[2])
 ids = [u for u in cached_ids(cache) if load_cached(cache, u)['meta'].get('split') == 'val']
 ids = ids[:int(sys.argv[3])] if len(sys.argv) > 3 else ids

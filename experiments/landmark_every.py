@@ -6,13 +6,14 @@ import json, sys, time, numpy as np, torch
 from pathlib import Path
 torch.set_num_threads(1)
 from lipsound2.config import PrepConfig
-from lipsound2.corpora import read_corpus
+from lipsound2.corpora.core import read_corpus
 from lipsound2.core import data_root
-from lipsound2.video import preprocess_utterance, FaceLandmarker, read_video
-from lipsound2.model import load_checkpoint
-from lipsound2.synthesis import get_vocoder, stoi, estoi
+from lipsound2.media.video import preprocess_utterance, FaceLandmarker, read_video
+from lipsound2.v2s.model import load_checkpoint
+from lipsound2.vocoders.base import get_vocoder
+from lipsound2.metrics import stoi, estoi
 from lipsound2.inference import LipSound2Pipeline
-from lipsound2.audio import load_audio
+from lipsound2.media.audio import load_audio
 cache = Path(sys.argv[1])
 prep = PrepConfig.from_dict(json.loads((cache/'config.json').read_text()))
 have = {p.stem for p in cache.glob('*.npz')}

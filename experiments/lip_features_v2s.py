@@ -60,8 +60,8 @@ class AVSREncoderV2S(_InferAsNAR, nn.Module):
 def fit_and_score(model, cache:str, out:str, run:str, epochs:int, lr:float):
     "Fine-tune `model` with the default recipe in CPU bfloat16, then score it on the validation clips; writes OUT.csv and the weights."
     from lipsound2.config import TrainConfig
-    from lipsound2.data import get_dls
-    from lipsound2.training import v2s_learner
+    from lipsound2.data.core import get_dls
+    from lipsound2.v2s.training import v2s_learner
     tcfg = TrainConfig.preset('nar_cpu', epochs=epochs, lr=lr, mixed_precision='bf16')
     dls = get_dls(cache, bs=tcfg.bs, img_size=model.cfg.img_size, gray=model.cfg.in_channels == 1, preload=True, num_workers=0)
     learn = v2s_learner(dls, model=model, tcfg=tcfg)
@@ -75,7 +75,7 @@ def score(model, cache:str, run:str):
     "Per-clip STOI, ESTOI, PESQ and MCD of `model`'s speech (Griffin-Lim) on the cache's validation clips (`inference.evaluate_speech`)."
     from lipsound2.config import PrepConfig
     from lipsound2.inference import LipSound2Pipeline, evaluate_speech
-    from lipsound2.synthesis import get_vocoder
+    from lipsound2.vocoders.base import get_vocoder
     prep = PrepConfig.from_dict(json.loads((Path(cache)/'config.json').read_text()))
     pipe = LipSound2Pipeline(model, get_vocoder('griffinlim'), prep=prep)
     return evaluate_speech(cache, pipe, 'val', copy=False, progress=False).drop(columns='system').assign(run=run)
@@ -87,10 +87,10 @@ if __name__ == '__main__':
     p.add_argument('--decoder', help="avsr-encoder: the NARDecoder of an avsr_features_v2s.py run (its best.pt)")
     a = p.parse_args()
     torch.set_num_threads(1); torch.manual_seed(0)
-    from lipsound2.avsr import load_avsr
+    from lipsound2.asr.avsr import load_avsr
     from lipsound2.core import resolve_weights
-    from lipsound2.model import load_checkpoint
-    from lipsound2.nar import NARConfig, NARDecoder
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.v2s.nar import NARConfig, NARDecoder
     avsr = load_avsr(resolve_weights('avsr_grid_s1.pt'))
     if a.run == 'avsr-encoder':
         if not a.decoder: p.error("avsr-encoder needs --decoder RUN/best.pt (from avsr_features_v2s.py)")

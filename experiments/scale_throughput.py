@@ -5,10 +5,10 @@ import json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 from lipsound2.config import PrepConfig
-from lipsound2.corpora import grid_split
-from lipsound2.data import prepare, save_split
-from lipsound2.shards import prepare_shards
-from lipsound2.distributed import dask_client
+from lipsound2.corpora.core import grid_split
+from lipsound2.data.core import prepare, save_split
+from lipsound2.data.shards import prepare_shards
+from lipsound2.data.distributed import dask_client
 
 def main(n=24, out='results/scale_throughput.json'):
     utts = grid_split('train')[:n]

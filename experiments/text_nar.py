@@ -1,4 +1,4 @@
-"""The ablation of issue 26 (`04b_text_nar`): the shipped non-autoregressive model fine-tuned at one CPU budget as
+"""The ablation of issue 26 (`04b_v2s.text_nar`): the shipped non-autoregressive model fine-tuned at one CPU budget as
 `TextNAR` with each of its additions, scored on the validation clips.
 
   control   the shipped `nar` model fine-tuned alone (lip_input none)
@@ -30,10 +30,10 @@ RUNS = dict(control=dict(lip_input='none'), ctc=dict(lip_input='none', ctc=True)
 
 def build(run:str, ctc:float, content:float):
     "The shipped `nar` and recogniser joined into a `TextNAR` with `run`'s additions."
-    from lipsound2.avsr import load_avsr
+    from lipsound2.asr.avsr import load_avsr
     from lipsound2.core import resolve_weights
-    from lipsound2.model import load_checkpoint
-    from lipsound2.text_nar import text_nar_from
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.v2s.text_nar import text_nar_from
     r = RUNS[run]
     return text_nar_from(load_checkpoint('nar_grid_s1.pt'), load_avsr(resolve_weights('avsr_grid_s1.pt')), lip_input=r['lip_input'],
                          ctc_weight=ctc if r.get('ctc') else 0., content_weight=content if r.get('content') else 0.,
@@ -64,9 +64,9 @@ def epochs_for(learn, minutes:float, n:int=6) -> int:
 def fit(model, cache, split, out:Path, minutes:float, lr:float, align_dir=None, precision:str='off'):
     "Fine-tune `model` for about `minutes` CPU minutes; returns (model with the best validation weights, curve rows, CPU minutes, epochs)."
     from lipsound2.config import TrainConfig
-    from lipsound2.training import v2s_learner
-    from lipsound2.text_nar import get_text_dls, TextNARLoss
-    from lipsound2.model import load_weights
+    from lipsound2.v2s.training import v2s_learner
+    from lipsound2.v2s.text_nar import get_text_dls, TextNARLoss
+    from lipsound2.v2s.model import load_weights
     dls = get_text_dls(cache, model, split, bs=16, preload=True, align_dir=align_dir, num_workers=0)
     tcfg = TrainConfig.preset('nar_cpu', lr=lr, mixed_precision=precision, max_minutes=minutes)
     curve = CPUCurve()
@@ -82,8 +82,8 @@ def fit(model, cache, split, out:Path, minutes:float, lr:float, align_dir=None, 
 def recognise_audio(avsr, wav, sr:int) -> str:
     "The GRID sentence the recogniser's audio path hears in a waveform `(samples,)` at `sr` Hz."
     import torchaudio
-    from lipsound2.audio import mel_spectrogram
-    from lipsound2.ctc import grammar_decode
+    from lipsound2.media.audio import mel_spectrogram
+    from lipsound2.asr.ctc import grammar_decode
     c, w = avsr.cfg, torch.as_tensor(wav).float()
     if sr != c.mel.sample_rate: w = torchaudio.functional.resample(w, sr, c.mel.sample_rate)
     mel = torch.as_tensor(mel_spectrogram(w, c.mel))
@@ -95,14 +95,15 @@ def score(model, cache, vocoder:str, split:str='val', align_dir=None):
     """Per clip of `split`: STOI, ESTOI, PESQ, MCD of `model`'s speech with `vocoder`, the transcript and what the recogniser's
     audio path and Jasper hear. `align_dir`: the model reads each clip's true words from its `.align` file (the upper bound)."""
     import pandas as pd
-    from lipsound2.audio import load_audio
-    from lipsound2.avsr import load_avsr
+    from lipsound2.media.audio import load_audio
+    from lipsound2.asr.avsr import load_avsr
     from lipsound2.config import PrepConfig
     from lipsound2.core import resolve_weights
-    from lipsound2.data import cached_ids, load_cached
+    from lipsound2.data.core import cached_ids, load_cached
     from lipsound2.inference import LipSound2Pipeline
-    from lipsound2.jasper_training import load_jasper, transcribe
-    from lipsound2.synthesis import get_vocoder, evaluate_utterance
+    from lipsound2.asr.jasper_training import load_jasper, transcribe
+    from lipsound2.vocoders.base import get_vocoder
+    from lipsound2.metrics import evaluate_utterance
     prep = PrepConfig.from_dict(json.loads((Path(cache)/'config.json').read_text()))
     pipe = LipSound2Pipeline(model, get_vocoder(vocoder), prep=prep)
     avsr, jasper = load_avsr(resolve_weights('avsr_grid_s1.pt')), load_jasper(resolve_weights('jasper_small.pt'))
@@ -112,7 +113,7 @@ def score(model, cache, vocoder:str, split:str='val', align_dir=None):
     for k in range(0, len(items), step):
         chunk = items[k:k + step]
         if align_dir:
-            from lipsound2.text_nar import N_LIP, N_POSTERIORS, align_spans, span_features
+            from lipsound2.v2s.text_nar import N_LIP, N_POSTERIORS, align_spans, span_features
             f = span_features(align_spans(Path(align_dir)/f"{chunk[0]['meta']['utt_id']}.align"), len(chunk[0]['crops']))
             model.lip_features = lambda video, lens, f=f: torch.cat([torch.zeros(1, len(f), N_POSTERIORS), f[None]], -1)
         for it, sp in zip(chunk, pipe.speak([it['crops'] for it in chunk])):
@@ -149,7 +150,7 @@ if __name__ == '__main__':
     name = a.name or a.run
     torch.set_num_threads(1); torch.manual_seed(a.seed)
     import pandas as pd
-    from lipsound2.model import load_checkpoint
+    from lipsound2.v2s.model import load_checkpoint
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     if not a.score_only:
         model = build(a.run, a.ctc, a.content)

@@ -133,7 +133,7 @@ class PrepConfig(Config):
                                # frames
     landmark_every:int=1       # Face Mesh on every k-th frame (and the last), the others interpolated; ours: k=3 takes
                                # 2.5x less Face Mesh time, landmarks within 0.2 px on GRID
-                               # (`lipsound2.video.FaceLandmarker`)
+                               # (`lipsound2.media.video.FaceLandmarker`)
     mel:MelConfig=field(default_factory=MelConfig)  # audio settings
     # mouth48: the shipped GRID model's crops
     PRESETS: ClassVar[dict] = dict(mouth48=dict(region='mouth', crop_size=48))
@@ -242,7 +242,7 @@ class LipSound2Config(Config):
 # %% ../nbs/00a_config.ipynb #033966f2
 @dataclass
 class TrainConfig(Config):
-    """Training settings shared by `lipsound2.training.train` and `lipsound2 train`; saved in checkpoints as
+    """Training settings shared by `lipsound2.v2s.training.train` and `lipsound2 train`; saved in checkpoints as
     `train_args`."""
     epochs:int=24                  # total epochs of the run (a resumed run continues up to this count)
     bs:int=16                      # batch size (utterances)
@@ -297,13 +297,14 @@ class TrainConfig(Config):
 # %% ../nbs/00a_config.ipynb #d3c3739e
 # kind -> shipped checkpoint (`lipsound2/weights/`), GRID s1
 SHIPPED_MODELS = dict(lipsound2='lipsound2_grid_s1.pt', nar='nar_grid_s1.pt')
-DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped audio-visual recogniser (`lipsound2.avsr`, `lipsound2 recognize`):
+DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped audio-visual recogniser (`lipsound2.asr.avsr`, `lipsound2 recognize`):
                                   # pre-trained and fine-tuned on GRID s1, `experiments/avsr.py`
 DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344
                        # vs LipSound2's 0.482/0.252, Griffin-Lim)
-VOCODERS = {'griffinlim': 'lipsound2.synthesis', 'hifigan': 'lipsound2.hifigan', 'hifigan-onnx': 'lipsound2.hifigan',
-            'waveglow': 'lipsound2.waveglow_checkpoints'}  # name -> the module that registers it
+VOCODERS = {'griffinlim': 'lipsound2.vocoders.base', 'hifigan': 'lipsound2.vocoders.hifigan',
+            'hifigan-onnx': 'lipsound2.vocoders.hifigan',
+            'waveglow': 'lipsound2.vocoders.waveglow_checkpoints'}  # name -> the module that registers it
 DEFAULT_VOCODER = 'hifigan-onnx'  # HiFi-GAN V1 universal (`interp`), run by ONNX Runtime: the best STOI/ESTOI of the
                                   # default model's speech on GRID s1 validation (`09a_results`: 0.560/0.354 vs
                                   # Griffin-Lim's 0.534/0.344), PyTorch's waveform within 1e-4 at less CPU
-                                  # (`06a_hifigan`, `11_benchmarks`)
+                                  # (`06a_vocoders.hifigan`, `11_benchmarks`)

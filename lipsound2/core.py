@@ -84,7 +84,8 @@ def exit_with_parent(ppid:int, # the parent's process id, passed from the parent
                      poll:float=1.0): # seconds between checks
     """In a worker process: start a daemon thread that ends this process at once (`os._exit`) when its parent `ppid` is
     gone (its parent id changes), so that a parent killed outright (`kill -9`) leaves no worker behind. Portable, unlike
-    Linux's `PR_SET_PDEATHSIG`; used by `data.prepare`'s workers and `video.CropsProcess` (tested in `00f_data`)."""
+    Linux's `PR_SET_PDEATHSIG`; used by `data.prepare`'s workers and `video.CropsProcess` (tested in
+    `00f_data.core`)."""
     import threading, time
     def watch():
         while os.getppid() == ppid: time.sleep(poll)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import LipSound2Error, data_root, resolve_weights
-from .corpora import Utterance, grid_split, read_folder
+from .corpora.core import Utterance, grid_split, read_folder
 from .inference import LipSound2Pipeline, Speech, SHIPPED_MODELS, DEFAULT_MODEL, lip_recogniser
 
 # %% auto #0
@@ -53,7 +53,7 @@ def demo_pipeline(model:str=DEFAULT_MODEL, vocoder:str='griffinlim') -> LipSound
 
 @lru_cache(maxsize=2)
 def _recogniser(model:str):
-    from lipsound2.jasper_training import load_jasper
+    from lipsound2.asr.jasper_training import load_jasper
     return load_jasper(resolve_weights(lip_recogniser(model))).eval()
 
 # %% ../nbs/12_demo.ipynb #ab553817
@@ -64,9 +64,9 @@ def demo_run(clip:Utterance|str|Path, # a clip of `demo_clips()`, or a video fil
                                                    # 'beam'
     """Speech, crops, lip-read text and (with a recording) recorded mel and STOI/ESTOI of one clip. Raises
     `LipSound2Error` naming the file it cannot use."""
-    from lipsound2.audio import load_audio, audio_to_mel, NoAudioError
-    from lipsound2.jasper_training import transcribe
-    from lipsound2.synthesis import stoi, estoi
+    from lipsound2.media.audio import load_audio, audio_to_mel, NoAudioError
+    from lipsound2.asr.jasper_training import transcribe
+    from lipsound2.metrics import stoi, estoi
     t0 = time.perf_counter()
     if not isinstance(clip, Utterance): clip = Utterance(Path(clip).stem, Path(clip))
     pipe = demo_pipeline(model, vocoder)
@@ -90,7 +90,8 @@ def compare_speech(clip:Utterance, # a clip with a recording (and a transcript)
                    vocoders:tuple=('griffinlim', 'hifigan')) -> list[dict]:
     """Rows of `system`, `audio` `(wav, sample_rate)`, `stoi`, `estoi`, `lip reader`: the recording, copy-synthesis with
     each vocoder, then each model with each vocoder. Raises `LipSound2Error` when the clip has no recording."""
-    from lipsound2.synthesis import copy_synthesis, stoi, estoi
+    from lipsound2.vocoders.base import copy_synthesis
+    from lipsound2.metrics import stoi, estoi
     runs = [demo_run(clip, m, v) for m in models for v in vocoders]
     if runs[0].recorded is None: raise LipSound2Error(f"'{clip.video}': no recording to compare with")
     ref, sr = runs[0].recorded, runs[0].speech.sample_rate
@@ -106,9 +107,9 @@ def demo_figure(res:DemoResult, n_crops:int=10):
     """A figure of `res`: a strip of face crops, the recorded and the generated mel spectrogram, and the alignment
     (LipSound2 only)."""
     import matplotlib.pyplot as plt
-    from lipsound2.audio import plot_mel
-    from lipsound2.attention import plot_alignment
-    from lipsound2.video import show_crops
+    from lipsound2.media.audio import plot_mel
+    from lipsound2.v2s.attention import plot_alignment
+    from lipsound2.media.video import show_crops
     rows = [('crops', 0.8)] + [('recorded', 1)] * (res.recorded_mel is not None) + [('generated', 1)] + [('align',
         1.2)] * (res.speech.alignment is not None)
     fig, axs = plt.subplots(len(rows), 1, figsize=(7, 1.6*sum(h for _, h in rows)),

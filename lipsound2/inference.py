@@ -15,8 +15,8 @@ from .config import PrepConfig, SHIPPED_MODELS, DEFAULT_MODEL, DEFAULT_VOCODER
 from .core import LipSound2Error, atomic_path, resolve_weights
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
-from .model import LipSound2, load_checkpoint
-from .synthesis import Vocoder, get_vocoder
+from .v2s.model import LipSound2, load_checkpoint
+from .vocoders.base import Vocoder, get_vocoder
 
 # %% auto #0
 __all__ = ['DEFAULT_RECOGNISER', 'LIP_RECOGNISERS', 'DEFAULT_LIP_RECOGNISER', 'Speech', 'plot_speech', 'clip_seeded_prenet',
@@ -49,7 +49,7 @@ def plot_speech(speech:Speech, title:str|None=None, hop_length:int=256):
     """A figure: the generated mel spectrogram (time in seconds) beside the attention alignment (decoder steps x video
     frames), if any."""
     import matplotlib.pyplot as plt
-    from lipsound2.audio import plot_mel
+    from lipsound2.media.audio import plot_mel
     from lipsound2.config import MelConfig
     if speech.alignment is None: fig, a1 = plt.subplots(figsize=(8, 3))
     else: fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3), gridspec_kw=dict(width_ratios=[2, 1]))
@@ -99,7 +99,7 @@ def crops_to_speech(crops:list, # face crops `(T_i, S, S, 3)` uint8, one array p
                     seed:int=0) -> list[Speech]: # seeds the prenet dropout kept at inference (Tacotron 2), per clip
     """Speech for each clip of one batch, the same as each alone (see above); the model runs on its own device, the
     vocoder on its own."""
-    from lipsound2.video import crops_to_video
+    from lipsound2.media.video import crops_to_video
     c = model.cfg
     vids = [crops_to_video(x, c.img_size, c.in_channels == 1) for x in crops]                          # (C, T_i, H, W)
     vlens = torch.tensor([v.shape[1] for v in vids])
@@ -170,7 +170,7 @@ from fastcore.basics import patch
 def preprocess(self:LipSound2Pipeline, video:str|Path) -> np.ndarray:
     """Face crops `(T, S, S, 3)` uint8 of `video`, made with the pipeline's `prep`. Raises `PreprocessingError` naming
     the file."""
-    from lipsound2.video import preprocess_utterance, FaceLandmarker
+    from lipsound2.media.video import preprocess_utterance, FaceLandmarker
     if self._landmarker is None: self._landmarker = FaceLandmarker()
     return preprocess_utterance(video, cfg=self.prep, landmarker=self._landmarker, need_audio=False)['crops']
 
@@ -257,7 +257,7 @@ class LipReader:
     """Lip reading through generated speech: `LipSound2Pipeline` then a Jasper recogniser. Call on a video path (text)
     or a list (texts)."""
     def __init__(self, pipeline:LipSound2Pipeline, # video to speech
-                 recogniser, # a `lipsound2.jasper.Jasper`
+                 recogniser, # a `lipsound2.asr.jasper.Jasper`
                  decoder:str='greedy'): # CTC decoding: 'greedy', 'beam' or 'grammar' (only valid GRID sentences)
         self.pipeline, self.recogniser, self.decoder = pipeline, recogniser, decoder
 
@@ -267,13 +267,13 @@ class LipReader:
                                                        # (`lip_recogniser`)
                         decoder:str='greedy', device:str='cpu', **kw): # `vocoder`, `vocoder_path`, `seed`
         "The shipped (or given) speaker and recogniser. Raises `CheckpointError` naming a file that cannot be loaded."
-        from lipsound2.jasper_training import load_jasper
+        from lipsound2.asr.jasper_training import load_jasper
         pipe = LipSound2Pipeline.from_pretrained(path, device, **kw)
         return cls(pipe, load_jasper(resolve_weights(recogniser or lip_recogniser(pipe.model.kind))), decoder)
 
     def transcribe(self, speech:Speech) -> str:
         "The recogniser's text for one `Speech`."
-        from lipsound2.jasper_training import transcribe
+        from lipsound2.asr.jasper_training import transcribe
         return transcribe(speech.wav, self.recogniser, sr=speech.sample_rate, decoder=self.decoder)
 
     def __call__(self, videos:str|Path|list) -> str|list[str]:
@@ -292,8 +292,8 @@ def batch(self:LipReader, videos:list, crops:Iterable|None=None) -> Iterator[tup
 def _eval_items(data:Path, split:str|None, limit:int|None, pipe:LipSound2Pipeline):
     """Yield `(utt_id, crops, reference audio path or None, transcript)` from a cache or a corpus folder (the error in
     place of the crops of a video that cannot be used)."""
-    from lipsound2.data import CacheError, cached_ids, load_cached
-    from lipsound2.corpora import read_corpus
+    from lipsound2.data.core import CacheError, cached_ids, load_cached
+    from lipsound2.corpora.core import read_corpus
     if (data/'config.json').exists():
         made = PrepConfig.from_dict(json.loads((data/'config.json').read_text()))
         # speed only: crops within tolerance
@@ -334,8 +334,9 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
     listed in `df.attrs['failed']` (`{utt_id: message}`). Raises `LipSound2Error` when there is nothing to score."""
     import pandas as pd
     from fastprogress.fastprogress import progress_bar
-    from lipsound2.audio import load_audio
-    from lipsound2.synthesis import evaluate_utterance, copy_synthesis
+    from lipsound2.media.audio import load_audio
+    from lipsound2.metrics import evaluate_utterance
+    from lipsound2.vocoders.base import copy_synthesis
     voc, data = pipe.vocoder, Path(data)
     if not data.exists(): raise LipSound2Error(f"'{data}': no such cache or corpus folder")
     items = list(_eval_items(data, split, limit, pipe))
@@ -354,8 +355,8 @@ def evaluate_speech(data:str|Path, # a cache made by `prepare`, or a corpus fold
         for name, w in pairs:
             row = dict(utt_id=uid, system=name, **evaluate_utterance(ref, w, voc.sample_rate))
             if recogniser is not None and text:
-                from lipsound2.jasper_training import transcribe
-                from lipsound2.ctc import wer_cer
+                from lipsound2.asr.jasper_training import transcribe
+                from lipsound2.metrics import wer_cer
                 row['wer'], row['cer'] = wer_cer(text, transcribe(w, recogniser, sr=voc.sample_rate, decoder='grammar'))
             rows.append(row)
     if not rows:

@@ -94,7 +94,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def tiny_ckpt(tmp_path_factory):
     "A random-weight tiny LipSound2 checkpoint (fast on CPU), trained-on settings `PrepConfig()`."
     import torch
-    from lipsound2.model import LipSound2, save_model
+    from lipsound2.v2s.model import LipSound2, save_model
     from lipsound2.config import LipSound2Config, PrepConfig
     torch.manual_seed(0)
     return save_model(LipSound2(LipSound2Config.tiny()), tmp_path_factory.mktemp('ckpt')/'tiny.pt', prep=PrepConfig())

@@ -28,12 +28,12 @@ def assert_ours_only(r):
 
 def frames(n=None, clip='bbaf2n'):
     "Decoded RGB frames of a sample clip (the first `n`)."
-    from lipsound2.video import read_video
+    from lipsound2.media.video import read_video
     return read_video(SAMPLES/f'{clip}.mpg')[:n]
 
 def video(path, n=10, clip='bbaf2n', **kw) -> Path:
     "Write the first `n` frames of a sample clip as a video (H.264 via PyAV) at `path`; returns the path."
-    from lipsound2.video import write_video
+    from lipsound2.media.video import write_video
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_video(path, frames(n, clip), **kw)
     return Path(path)
@@ -68,12 +68,12 @@ def test_same_file_name_in_two_folders_is_two_utterances(tmp_path):
     r = run_cli('prepare', corpus, tmp_path/'cache', '--workers', '1', '--figure', 'none')
     assert r.returncode == 0 and 'done 2, already cached 0, failed 0' in r.stdout, (r.stdout, r.stderr)
     assert sorted(p.name for p in (tmp_path/'cache').glob('*.npz')) == ['spkA__clip.npz', 'spkB__clip.npz']
-    from lipsound2.data import load_cached
+    from lipsound2.data.core import load_cached
     assert load_cached(tmp_path/'cache', 'spkB__clip')['meta']['video'].endswith('spkB/clip.mpg')
 
 def test_grid_ids_stay_codes_for_one_speaker_and_take_the_speaker_for_several(tmp_path, request):
-    from lipsound2.corpora import read_grid, read_corpus
-    from lipsound2.data import load_split
+    from lipsound2.corpora.core import read_grid, read_corpus
+    from lipsound2.data.core import load_split
     for spk in ('s1', 's2'):
         (tmp_path/spk/'align').mkdir(parents=True); (tmp_path/spk/'mpg').mkdir()
         (tmp_path/spk/'align'/'bbaf2n.align').write_text('0 23750 sil\n23750 29500 bin\n29500 74500 sil\n')
@@ -138,7 +138,7 @@ def test_prepare_remakes_damaged_cache_files_and_keeps_good_ones(cache, tmp_path
     assert "bbaf2n.npz' was damaged (bad CRC in crops.npy): made again" in r.stderr
     assert "bgbb3a.npz' was damaged (BadZipFile" in r.stderr
     assert (cache/'brbm6n.npz').read_bytes() == good  # the sound file is not rewritten
-    from lipsound2.data import check_cached
+    from lipsound2.data.core import check_cached
     assert all(check_cached(cache/f'{u}.npz') is None for u in ('bbaf2n', 'bgbb3a'))
 
 # --- 3. bad audio and video ----------------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_prepare_remakes_damaged_cache_files_and_keeps_good_ones(cache, tmp_path
 def test_prepare_refuses_unusable_audio_naming_each_file(tmp_path):
     corpus = tmp_path/'corpus'
     sr = 22050
-    from lipsound2.audio import load_audio
+    from lipsound2.media.audio import load_audio
     speech = load_audio(SAMPLES/'bbaf2n.mpg', sr).numpy()[:int(0.4*sr)]
     audio = dict(good=speech, empty=np.zeros(0), ten=speech[:10], silent=np.zeros_like(speech), nan=np.where(np.arange(len(speech)) == 99, np.nan, speech))
     for name, a in audio.items():
@@ -164,7 +164,7 @@ def test_speak_reports_bad_videos_and_speaks_the_good_one(tmp_path, tiny_ckpt):
     folder = tmp_path/'videos'
     video(folder/'good.mp4', 10); video(folder/'one.mp4', 1); video(folder/'short.mp4', 5)
     dark = frames(25); dark[:] = 0
-    from lipsound2.video import write_video
+    from lipsound2.media.video import write_video
     write_video(folder/'dark.mp4', dark)
     b = (SAMPLES/'bbaf2n.mpg').read_bytes(); (folder/'cut.mpg').write_bytes(b[:len(b)//2])
     r = run_cli('speak', folder, '-o', tmp_path/'wavs', '--checkpoint', tiny_ckpt)
@@ -184,7 +184,7 @@ needs_jasper = pytest.mark.skipif(not (weights_dir()/'jasper_small.pt').exists()
 
 @needs_jasper
 def test_transcribe_goes_on_past_unusable_audio(tmp_path):
-    from lipsound2.audio import load_audio
+    from lipsound2.media.audio import load_audio
     speech = load_audio(SAMPLES/'bbaf2n.mpg', 16000).numpy()
     folder = tmp_path/'wavs'; folder.mkdir()
     sf.write(folder/'good.wav', speech, 16000)
@@ -240,12 +240,12 @@ def test_speak_writes_nothing_to_stderr(tmp_path, tiny_ckpt):
 
 def test_mouth_crops_of_a_clip_with_missing_faces_warn_nothing(tmp_path):
     f = frames(20); f[8:11] = 0  # three dark frames: a gap that is filled in
-    from lipsound2.video import write_video
-    from lipsound2.audio import load_audio
+    from lipsound2.media.video import write_video
+    from lipsound2.media.audio import load_audio
     write_video(tmp_path/'corpus'/'gap.mp4', f, audio=load_audio(SAMPLES/'bbaf2n.mpg').numpy()[:int(0.8*22050)])
     r = run_cli('prepare', tmp_path/'corpus', tmp_path/'cache', '--region', 'mouth', '--workers', '1', '--figure', 'none')
     assert r.returncode == 0 and r.stderr == '', r.stderr  # no 'RuntimeWarning: Mean of empty slice', no log noise
-    from lipsound2.data import load_cached
+    from lipsound2.data.core import load_cached
     assert load_cached(tmp_path/'cache', 'gap')['meta']['missing_face'] == [[8, 10]]
 
 # --- 6. a folder of one's own trains without a split file --------------------------------------------------------------------
@@ -290,8 +290,8 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(command, cache, tm
     assert '.tmp' not in left, left  # no hidden temporary file fills the disk
 
 def test_evaluate_on_a_corpus_folder_goes_on_past_an_unusable_video(tmp_path, tiny_ckpt):
-    from lipsound2.audio import load_audio
-    from lipsound2.video import write_video
+    from lipsound2.media.audio import load_audio
+    from lipsound2.media.video import write_video
     speech = load_audio(SAMPLES/'bbaf2n.mpg').numpy()[:int(0.8*22050)]
     video(tmp_path/'corpus'/'good.mp4', 20, audio=speech)
     dark = frames(20); dark[:] = 0
@@ -307,8 +307,8 @@ def test_evaluate_on_a_corpus_folder_goes_on_past_an_unusable_video(tmp_path, ti
     assert r.returncode == 1 and "no utterance of '" in r.stderr and not (tmp_path/'m2.csv').exists(), r.stderr
 
 def test_two_faces_in_view_are_a_warning_naming_the_file(tmp_path, tiny_ckpt):
-    from lipsound2.audio import load_audio
-    from lipsound2.video import write_video
+    from lipsound2.media.audio import load_audio
+    from lipsound2.media.video import write_video
     two = np.concatenate([frames(26), frames(26, 'bgbb3a')], 2)  # two speakers side by side
     write_video(tmp_path/'corpus'/'two.mp4', two, audio=load_audio(SAMPLES/'bbaf2n.mpg').numpy()[:int(26/25*22050)])
     for r in (run_cli('prepare', tmp_path/'corpus', tmp_path/'cache', '--workers', '2', '--figure', 'none'),  # in a worker process
@@ -319,7 +319,7 @@ def test_two_faces_in_view_are_a_warning_naming_the_file(tmp_path, tiny_ckpt):
     assert (tmp_path/'cache'/'two.npz').exists() and (tmp_path/'two.wav').exists()
 
 def test_a_sideways_face_is_a_warning_naming_the_file(tmp_path, tiny_ckpt):
-    from lipsound2.video import write_video
+    from lipsound2.media.video import write_video
     write_video(tmp_path/'side.mp4', np.ascontiguousarray(np.rot90(frames(20), 1, axes=(1, 2))))  # a video recorded on its side
     r = run_cli('speak', tmp_path/'side.mp4', '-o', tmp_path/'side.wav', '--checkpoint', tiny_ckpt)
     assert r.returncode == 0 and (tmp_path/'side.wav').exists(), r.stderr

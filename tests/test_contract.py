@@ -44,8 +44,8 @@ def refused(capsys, argv, *contains, status=2) -> str:
 
 def clip(path, n=20, name='bbaf2n', seconds_of_audio=None) -> Path:
     "The first `n` frames of a sample clip as an mp4 at `path`, with the clip's audio cut to the video (or to `seconds_of_audio`)."
-    from lipsound2.video import read_video, write_video
-    from lipsound2.audio import load_audio
+    from lipsound2.media.video import read_video, write_video
+    from lipsound2.media.audio import load_audio
     audio = load_audio(SAMPLES/f'{name}.mpg', 22050).numpy()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_video(path, read_video(SAMPLES/f'{name}.mpg')[:n], audio=audio[:int((seconds_of_audio or n/25)*22050)])
@@ -54,8 +54,8 @@ def clip(path, n=20, name='bbaf2n', seconds_of_audio=None) -> Path:
 @pytest.fixture(scope='module')
 def cache2(tmp_path_factory):
     "A cache of two sample clips, made once (tests copy it)."
-    from lipsound2.corpora import read_corpus
-    from lipsound2.data import prepare
+    from lipsound2.corpora.core import read_corpus
+    from lipsound2.data.core import prepare
     cache = tmp_path_factory.mktemp('cache')/'two'
     res = prepare(read_corpus(SAMPLES)[:2], cache, n_workers=1, progress=False)
     assert res['done'] == 2, res
@@ -70,7 +70,7 @@ SPEAK = ['--vocoder', 'griffinlim']
 # --- 1. containment ---------------------------------------------------------------------------------------------------
 
 def test_unpack_refuses_a_pack_with_a_traversing_or_absolute_id(cache, tmp_path, capsys):
-    from lipsound2.data import pack_cache
+    from lipsound2.data.core import pack_cache
     pack_cache(cache, tmp_path/'good.pack')
     pack = torch.load(tmp_path/'good.pack', weights_only=True)
     for evil in ('../../escaped', str(tmp_path/'absolute')):
@@ -81,7 +81,7 @@ def test_unpack_refuses_a_pack_with_a_traversing_or_absolute_id(cache, tmp_path,
     assert not list(tmp_path.parent.glob('escaped*')) and not list(tmp_path.glob('absolute*'))
 
 def test_unpack_of_a_damaged_or_foreign_file_is_one_line_and_leaves_no_folder(cache, tmp_path, capsys):
-    from lipsound2.data import pack_cache
+    from lipsound2.data.core import pack_cache
     pack_cache(cache, tmp_path/'good.pack')
     b = (tmp_path/'good.pack').read_bytes(); (tmp_path/'cut.pack').write_bytes(b[:len(b)//2])
     torch.save({'weights': torch.zeros(3)}, tmp_path/'foreign.pt')
@@ -122,7 +122,7 @@ def test_pack_keeps_an_existing_file(cache, tmp_path, capsys):
 # --- 3. finite or stop ---------------------------------------------------------------------------------------------------
 
 def test_a_diverging_run_stops_at_its_first_nan_loss(cache, tmp_path, capsys):
-    from lipsound2.data import load_cached, _atomic_savez
+    from lipsound2.data.core import load_cached, _atomic_savez
     (tmp_path/'split.csv').write_text('utt_id,split\nbbaf2n,train\nbgbb3a,val\n')
     run = tmp_path/'run'
     r = Run(capsys, 'train', cache, '--out', run, '--split', tmp_path/'split.csv', *TINY)
@@ -169,7 +169,7 @@ def test_a_missing_device_is_reported_as_such(tmp_path, tiny_ckpt, capsys):
 def test_a_batch_with_failures_exits_3_and_all_failed_exits_1(tmp_path, tiny_ckpt, capsys):
     folder = tmp_path/'videos'; clip(folder/'good.mp4')
     dark = np.zeros((20, 288, 360, 3), np.uint8)
-    from lipsound2.video import write_video
+    from lipsound2.media.video import write_video
     write_video(folder/'dark.mp4', dark)
     r = run_cli('speak', folder, '-o', tmp_path/'wavs', '--checkpoint', tiny_ckpt, *SPEAK)
     assert r.returncode == 3 and lines(r)[-1] == 'lipsound2: 1 of 2 failed (see above)', (r.returncode, r.stderr)
@@ -190,7 +190,7 @@ def test_evaluate_leaves_out_a_damaged_cache_file_with_a_warning(cache, tmp_path
     assert set(pd.read_csv(tmp_path/'m.csv').utt_id) == {'bgbb3a'}
 
 def test_crops_of_another_size_in_a_cache_are_named(cache, tmp_path, capsys):
-    from lipsound2.data import load_cached, _atomic_savez
+    from lipsound2.data.core import load_cached, _atomic_savez
     it = load_cached(cache, 'bgbb3a')
     _atomic_savez(cache/'odd.npz', crops=np.ascontiguousarray(it['crops'][:, ::2, ::2]), mel=it['mel'].astype(np.float16),
                   boxes=it['boxes'], meta=np.array(json.dumps({**it['meta'], 'utt_id': 'odd', 'split': 'train'})))
@@ -225,7 +225,7 @@ def test_a_refused_init_from_leaves_no_run_folder(cache, tmp_path, capsys):
 
 @pytest.mark.skipif(not (weights_dir()/'jasper_small.pt').exists(), reason="the shipped Jasper is not in lipsound2/weights/")
 def test_tab_separated_lines_escape_tabs_and_newlines_in_names(tmp_path):
-    from lipsound2.audio import load_audio
+    from lipsound2.media.audio import load_audio
     f = tmp_path/'a\tb\nc.wav'
     sf.write(f, load_audio(SAMPLES/'bbaf2n.mpg', 16000).numpy(), 16000)
     r = run_cli('transcribe', f)

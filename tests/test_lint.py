@@ -1,7 +1,7 @@
 """The exported package reads cleanly: ruff (pinned in settings.ini's dev_requirements, configured in pyproject.toml) finds
 no line over 120 characters, no `;`-joined statement and no unused import, and no module imports another that imports
 it back (directly or around a circle), counting the imports made inside functions too. Fast: ruff and `ast` only."""
-import ast, json, shutil, subprocess, sys
+import ast, importlib.util, json, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -14,9 +14,9 @@ def generated(path:Path, row:int, line:str) -> bool:
     return (row == 1 and line.startswith('"""')) or line.startswith('__all__ = [')
 
 def ruff_findings() -> list[dict]:
-    exe = shutil.which('ruff') or str(Path(sys.executable).parent/'ruff')
-    if not Path(exe).exists(): pytest.fail("ruff is not installed: `pip install -e \".[dev]\"` (settings.ini pins it)")
-    res = subprocess.run([exe, 'check', '--output-format', 'json', '--no-cache', str(LIB)], cwd=ROOT,
+    if importlib.util.find_spec('ruff') is None:
+        pytest.fail("ruff is not installed: `pip install -e \".[dev]\"` (settings.ini pins it)")
+    res = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--output-format', 'json', '--no-cache', str(LIB)], cwd=ROOT,
                          capture_output=True, text=True)
     assert res.returncode in (0, 1), res.stderr
     return json.loads(res.stdout or '[]')

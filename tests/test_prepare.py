@@ -22,7 +22,7 @@ def test_bad_files_are_reported_and_skipped(tmp_path):
     corpus = tmp_path/'corpus'; corpus.mkdir()
     shutil.copy(SAMPLES/'bbaf2n.mpg', corpus)
     (corpus/'garbage.mp4').write_bytes(b'\x00garbage' * 1000)
-    from lipsound2.video import read_video, write_video
+    from lipsound2.media.video import read_video, write_video
     frames = read_video(SAMPLES/'brbm6n.mpg')
     write_video(tmp_path/'full.mp4', frames)  # then cut in half: the index promises 75 frames
     (corpus/'truncated.mp4').write_bytes((tmp_path/'full.mp4').read_bytes()[:(tmp_path/'full.mp4').stat().st_size//2])

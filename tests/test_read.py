@@ -2,8 +2,8 @@
 import pytest, torch
 from conftest import run_cli, SAMPLES, ROOT
 from lipsound2.core import weights_dir
-from lipsound2.corpora import is_grid_sentence
-from lipsound2.ctc import wer_cer
+from lipsound2.corpora.core import is_grid_sentence
+from lipsound2.metrics import wer_cer
 
 JASPER = weights_dir()/'jasper_small.pt'
 needs_jasper = pytest.mark.skipif(not JASPER.exists(), reason="the shipped Jasper checkpoint is not in lipsound2/weights/")
@@ -19,7 +19,7 @@ def test_transcribe_samples():
 
 @needs_jasper
 def test_read_video(tmp_path):
-    from lipsound2.model import LipSound2, save_model
+    from lipsound2.v2s.model import LipSound2, save_model
     from lipsound2.config import LipSound2Config, PrepConfig
     torch.manual_seed(0)
     ck = save_model(LipSound2(LipSound2Config.tiny()), tmp_path/'tiny.pt', prep=PrepConfig())

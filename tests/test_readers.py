@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, ROOT
 from lipsound2.cli import main
-from lipsound2.corpora import detect_corpus
-from lipsound2.data import cached_ids, cached_meta, load_cached
-from lipsound2.readers import _transcode, _make_tree
+from lipsound2.corpora.core import detect_corpus
+from lipsound2.data.core import cached_ids, cached_meta, load_cached
+from lipsound2.corpora.readers import _transcode, _make_tree
 
 @pytest.fixture(scope='module')
 def clips(tmp_path_factory):

@@ -1,10 +1,10 @@
-"`lipsound2 recognize` and the audio-visual model (`lipsound2.avsr`) on real GRID clips from `samples/`."
+"`lipsound2 recognize` and the audio-visual model (`lipsound2.asr.avsr`) on real GRID clips from `samples/`."
 import pytest, torch
 from conftest import run_cli, SAMPLES
 from lipsound2.core import weights_dir
-from lipsound2.corpora import is_grid_sentence
-from lipsound2.ctc import wer_cer
-from lipsound2.avsr import AVSR, AVSRConfig, save_avsr, modality_keep, DEFAULT_AVSR
+from lipsound2.corpora.core import is_grid_sentence
+from lipsound2.metrics import wer_cer
+from lipsound2.asr.avsr import AVSR, AVSRConfig, save_avsr, modality_keep, DEFAULT_AVSR
 
 needs_avsr = pytest.mark.skipif(not (weights_dir()/DEFAULT_AVSR).exists(), reason=f"no shipped {DEFAULT_AVSR}")
 
@@ -42,9 +42,9 @@ def test_recognize_audio_folder():
     assert wer < 0.35, (wer, hyps)   # test-split recordings of s1: speech recognition must mostly read them
 
 def test_silent_video_needs_video_modality(tmp_path, tiny_ckpt):
-    from lipsound2.video import read_video, write_video
+    from lipsound2.media.video import read_video, write_video
     silent = tmp_path/'silent.mp4'; write_video(silent, read_video(SAMPLES/'bbaf2n.mpg'))
-    from lipsound2.avsr import load_avsr, recognize, RecognitionError
+    from lipsound2.asr.avsr import load_avsr, recognize, RecognitionError
     with pytest.raises(RecognitionError, match='silent.mp4.*no audio track'): recognize(silent, load_avsr(tiny_ckpt), 'audio')
     r = run_cli('recognize', silent, '--modality', 'av', '--checkpoint', tiny_ckpt)
     lines = r.stderr.strip().splitlines()
@@ -54,7 +54,7 @@ def test_silent_video_needs_video_modality(tmp_path, tiny_ckpt):
 
 def test_audio_file_needs_audio_modality(tmp_path, tiny_ckpt):
     import soundfile as sf
-    from lipsound2.audio import load_audio
+    from lipsound2.media.audio import load_audio
     wav = tmp_path/'clip.wav'; sf.write(wav, load_audio(SAMPLES/'bbaf2n.mpg', 22050).numpy(), 22050)
     r = run_cli('recognize', wav, '--modality', 'av', '--checkpoint', tiny_ckpt)
     assert r.returncode != 0 and 'clip.wav' in r.stderr and 'no video' in r.stderr, r.stderr

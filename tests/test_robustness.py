@@ -62,7 +62,7 @@ def test_peak_memory_of_a_long_hd_video_stays_bounded(tmp_path):
 
 @pytest.mark.slow  # two 30 s videos through Face Mesh
 def test_a_long_video_fills_short_face_gaps_and_names_a_long_one(tmp_path):
-    from lipsound2.video import write_video, preprocess_utterance, NoFaceError, FaceLandmarker
+    from lipsound2.media.video import write_video, preprocess_utterance, NoFaceError, FaceLandmarker
     src = sample_frames()
     def clip(*blank):
         "30 s of the sample frames in turn, dark in the frame ranges `blank`."

@@ -7,8 +7,8 @@ import pytest
 import torch
 from conftest import SAMPLES
 from lipsound2.cli import main
-from lipsound2.data import get_dls, load_cached, cached_ids
-from lipsound2.shards import shard_dls
+from lipsound2.data.core import get_dls, load_cached, cached_ids
+from lipsound2.data.shards import shard_dls
 
 slow = pytest.mark.slow  # starts worker processes: `make test-slow`
 PREP = ['--crop-size', '32', '--region', 'mouth', '--figure', 'none']
@@ -67,8 +67,8 @@ def _torchrun(nproc, *args, cwd, entry=('-m', 'lipsound2'), timeout=900):
 
 def _full_loss(ckpt, cache, ids):
     "Teacher-forced loss of the checkpoint `ckpt` on the cached utterances `ids`, as one batch."
-    from lipsound2.model import load_checkpoint, LipSound2Loss
-    from lipsound2.data import LipDataset, collate_lip
+    from lipsound2.v2s.model import load_checkpoint, LipSound2Loss
+    from lipsound2.data.core import LipDataset, collate_lip
     m = load_checkpoint(ckpt).eval()
     ds = LipDataset(cache, ids, img_size=m.cfg.img_size, gray=m.cfg.in_channels == 1)
     video, vl, mel, ml = collate_lip([ds[i] for i in range(len(ds))])
@@ -79,7 +79,7 @@ def test_torchrun_two_processes_match_one_with_twice_the_batch(tmp_path):
     "2 CPU processes (gloo) x bs 2 vs 1 process x bs 4 from the same initial weights: the same steps up to batch-norm statistics."
     import shutil
     from lipsound2.config import LipSound2Config
-    from lipsound2.model import LipSound2, save_model
+    from lipsound2.v2s.model import LipSound2, save_model
     corpus = tmp_path/'corpus'; corpus.mkdir()
     for p in 'ab':
         for n in ('bbaf2n', 'bgbb3a', 'brbm6n'): shutil.copy(SAMPLES/f'{n}.mpg', corpus/f'{p}_{n}.mpg')
@@ -102,7 +102,7 @@ def test_torchrun_two_processes_match_one_with_twice_the_batch(tmp_path):
     print(f"loss on the training utterances: initial {l0:.4f}, 1 process {l1:.4f}, 2 processes {l2:.4f}")
     assert l1 < l0 and l2 < l0                      # both trained
     assert abs(l1 - l2) <= 0.1 * abs(l0 - l1), (l0, l1, l2)  # the same steps, up to per-process batch-norm statistics
-    from lipsound2.shards import shards_from_cache  # the same utterances as shards, streamed: each process decodes its share
+    from lipsound2.data.shards import shards_from_cache  # the same utterances as shards, streamed: each process decodes its share
     shards_from_cache(tmp_path/'cache', tmp_path/'shards', shard_size=2)
     _torchrun(2, tmp_path/'shards', '--out', tmp_path/'two-shards', '--bs', '2', '--epochs', '3', *common, cwd=tmp_path)
     l3, _ = _full_loss(tmp_path/'two-shards'/'last.pt', tmp_path/'cache', ids)
@@ -125,7 +125,7 @@ def test_torchrun_two_processes_match_one_with_twice_the_batch(tmp_path):
     assert [r['epoch'] for r in json.loads((tmp_path/'two'/'history.json').read_text())] == [0, 1, 2, 3]
 
 RANK0_OUT_OF_TIME = """import os, sys
-import lipsound2.training as T
+import lipsound2.v2s.training as T
 from lipsound2.cli import main
 if os.environ['RANK'] == '0':  # this process starts with 1e9 CPU seconds spent: its budget runs out in the first epoch
     T.TimeBudget.before_fit = lambda self: setattr(self, '_t0', -1e9)
@@ -149,7 +149,7 @@ def test_time_budget_stops_all_processes_together(cache, tmp_path):
 @slow
 def test_toy_protocol_pretrain_voxceleb2_layout_then_finetune_grid(tmp_path, capsys):
     "The paper's protocol at toy scale: pre-train on GRID clips laid out as VoxCeleb2 (no transcripts), fine-tune on a GRID tree."
-    from lipsound2.readers import _transcode, _make_tree
+    from lipsound2.corpora.readers import _transcode, _make_tree
     mp4 = {n: _transcode(SAMPLES/f'{n}.mpg', tmp_path/f'{n}.mp4') for n in ('bbaf2n', 'bgbb3a', 'brbm6n')}
     vox = _make_tree(tmp_path/'vox2', {'dev/mp4/id00012/21Uxsk56VDQ/00001.mp4': mp4['bbaf2n'], 'dev/mp4/id00012/21Uxsk56VDQ/00002.mp4': mp4['bgbb3a'],
                                        'dev/mp4/id00111/0Bhk65bYSI0/00001.mp4': mp4['brbm6n']})  # id00111: a held-out (validation) speaker

@@ -9,7 +9,7 @@ from lipsound2.core import weights_dir
 @pytest.fixture(scope='module')
 def tiny_ckpt(tmp_path_factory):
     "A random-weight tiny LipSound2 checkpoint (fast on CPU): the CLI's plumbing, not its quality."
-    from lipsound2.model import LipSound2, save_model
+    from lipsound2.v2s.model import LipSound2, save_model
     from lipsound2.config import LipSound2Config, PrepConfig
     torch.manual_seed(0)
     m = LipSound2(LipSound2Config.tiny())
@@ -51,7 +51,7 @@ def test_speak_unwritable_output_before_work(tmp_path, tiny_ckpt):
     assert r.returncode != 0 and 'cannot write to output folder' in r.stderr, r.stderr
 
 def test_speak_no_face(tmp_path, tiny_ckpt):
-    from lipsound2.video import read_video, write_video
+    from lipsound2.media.video import read_video, write_video
     frames = read_video(SAMPLES/'bbaf2n.mpg')[:25]; frames[:] = 90
     write_video(tmp_path/'grey.mp4', frames)
     r = run_cli('speak', tmp_path/'grey.mp4', '-o', tmp_path/'grey.wav', '--checkpoint', tiny_ckpt)
@@ -73,8 +73,8 @@ def test_evaluate_corpus_folder(tmp_path, tiny_ckpt):
 
 def test_speak_with_waveglow(tmp_path, tiny_ckpt):
     "`--vocoder waveglow` on a real clip, with a random-weight small WaveGlow saved here (its plumbing, not its quality)."
-    from lipsound2.waveglow import WaveGlow, WaveGlowConfig
-    from lipsound2.waveglow_checkpoints import save_waveglow
+    from lipsound2.vocoders.waveglow import WaveGlow, WaveGlowConfig
+    from lipsound2.vocoders.waveglow_checkpoints import save_waveglow
     torch.manual_seed(0)
     wg = save_waveglow(WaveGlow(WaveGlowConfig.small()), tmp_path/'wg.pt', half=True)
     out = tmp_path/'wg.wav'

@@ -6,8 +6,8 @@ from conftest import SAMPLES, ROOT
 @pytest.fixture(scope='module')
 def pipe():
     from lipsound2.inference import LipSound2Pipeline
-    from lipsound2.model import load_checkpoint
-    from lipsound2.synthesis import get_vocoder
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.vocoders.base import get_vocoder
     torch.set_num_threads(1)
     return LipSound2Pipeline(load_checkpoint('lipsound2_grid_s1.pt'), get_vocoder('griffinlim', n_iter=8), batch_size=8)
 
@@ -39,8 +39,8 @@ def test_pipeline_batch_folder(pipe, crops):
 
 def test_nar_batch(crops):
     from lipsound2.inference import LipSound2Pipeline
-    from lipsound2.model import load_checkpoint
-    from lipsound2.synthesis import get_vocoder
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.vocoders.base import get_vocoder
     p = LipSound2Pipeline(load_checkpoint('nar_grid_s1.pt'), get_vocoder('griffinlim', n_iter=4))
     clips = [crops[0], crops[1][:60], crops[2]]
     _check(p.speak(clips), [p.speak([c])[0] for c in clips])
@@ -53,13 +53,13 @@ def _fresh(code:str) -> str:
 
 def test_light_imports():
     "Cold start: the CLI and the inference pipeline import neither the training stack nor metrics nor plotting."
-    out = _fresh("import sys, lipsound2.cli, lipsound2.inference, lipsound2.hifigan; lipsound2.cli.get_parser(); "
-                 "print(' '.join(m for m in ('fastai', 'pystoi', 'pesq', 'jiwer', 'matplotlib', 'pandas', 'lipsound2.data') if m in sys.modules))")
+    out = _fresh("import sys, lipsound2.cli, lipsound2.inference, lipsound2.vocoders.hifigan; lipsound2.cli.get_parser(); "
+                 "print(' '.join(m for m in ('fastai', 'pystoi', 'pesq', 'jiwer', 'matplotlib', 'pandas', 'lipsound2.data.core') if m in sys.modules))")
     assert out.strip() == '', f"imported at start-up: {out}"
 
 def test_speak_parses_and_reads_crop_settings_without_torch():
     "Cold start: `speak` and `recognize` parse their options and read the checkpoint's crop settings before torch is imported, so that their crops worker (forked then) never loads torch."
-    out = _fresh("import sys; from lipsound2.cli import get_parser, _crops_process; from lipsound2.config import DEFAULT_AVSR; v = ['samples/bbaf2n.mpg']\n"
+    out = _fresh("import sys; from lipsound2.cli import get_parser; from lipsound2.cli.speech_commands import _crops_process; from lipsound2.config import DEFAULT_AVSR; v = ['samples/bbaf2n.mpg']\n"
                  "for args, ckpt in ((['speak', 'x.mpg', '-o', 'y'], None), (['recognize', 'x.mpg'], DEFAULT_AVSR)):\n"
                  "    cp = _crops_process(get_parser().parse_args(args), v, ckpt); print(cp.cfg.crop_size, cp.cfg.region, cp.cfg.landmark_every); cp.close()\n"
                  "print(_crops_process(get_parser().parse_args(['speak', 'x.mpg', '-o', 'y']), []), 'torch' in sys.modules)")

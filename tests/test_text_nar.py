@@ -1,4 +1,4 @@
-"The text-aware model (`04b_text_nar`) inside the pipeline and the command: it reads lips from the video alone."
+"The text-aware model (`04b_v2s.text_nar`) inside the pipeline and the command: it reads lips from the video alone."
 import numpy as np
 import pytest
 import torch
@@ -23,16 +23,16 @@ def remux(src, dst, audio=None, rate:int=44100):
 
 @pytest.fixture(scope='module')
 def text_model():
-    from lipsound2.avsr import load_avsr
+    from lipsound2.asr.avsr import load_avsr
     from lipsound2.core import resolve_weights
-    from lipsound2.model import load_checkpoint
-    from lipsound2.text_nar import text_nar_from
+    from lipsound2.v2s.model import load_checkpoint
+    from lipsound2.v2s.text_nar import text_nar_from
     return text_nar_from(load_checkpoint('nar_grid_s1.pt'), load_avsr(resolve_weights('avsr_grid_s1.pt')))
 
 def test_lip_reader_never_hears_audio(text_model, tmp_path):
     "A loud audio track and no audio track give identical speech: the recogniser inside reads the video only."
     from lipsound2.inference import LipSound2Pipeline
-    from lipsound2.synthesis import get_vocoder
+    from lipsound2.vocoders.base import get_vocoder
     torch.manual_seed(0)
     loud, silent = tmp_path/'loud.mkv', tmp_path/'silent.mkv'
     remux(SAMPLES/'bbaf2n.mpg', loud, np.random.default_rng(0).uniform(-1, 1, 3 * 44100))
@@ -52,7 +52,7 @@ def test_lip_reader_never_hears_audio(text_model, tmp_path):
 
 def test_speak_batch_with_a_faceless_clip(text_model, tmp_path):
     "`speak --checkpoint` of a text-aware model on a folder with a clip without a face: one line names it, the good clip is spoken, exit non-zero."
-    from lipsound2.model import save_model
+    from lipsound2.v2s.model import save_model
     ck = save_model(text_model, tmp_path/'nar_text.pt', 'float16')
     clips = tmp_path/'clips'; clips.mkdir()
     remux(SAMPLES/'bbaf2n.mpg', clips/'good.mkv')

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Execute notebooks in place so that their committed outputs come from a real run, with nbdev's own machinery.
 
-    LIPSOUND2_DATA=/path/to/data python tools/execute_notebooks.py nbs/01_encoder.ipynb nbs/09b_listening.ipynb
+    LIPSOUND2_DATA=/path/to/data python tools/execute_notebooks.py nbs/01_v2s.encoder.ipynb nbs/09b_listening.ipynb
 
 Each notebook runs in a process of its own, in execnb's `CaptureShell` (as `nbdev_test` runs it), from its own folder, one thread per process
 (`OMP_NUM_THREADS=1`), figures as PNG at 72 dpi
