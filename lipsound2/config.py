@@ -10,7 +10,7 @@ from typing import ClassVar
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['INFERENCE_LANDMARK_EVERY', 'SHIPPED_MODELS', 'DEFAULT_AVSR', 'DEFAULT_MODEL', 'VOCODERS', 'DEFAULT_VOCODER', 'Config',
+__all__ = ['INFERENCE_LANDMARK_EVERY', 'SHIPPED_MODELS', 'DEFAULT_AVSR', 'DEFAULT_MODEL', 'DEFAULT_VOCODER', 'Config',
            'MelConfig', 'mel_frames', 'PrepConfig', 'LipSound2Config', 'TrainConfig']
 
 # %% ../nbs/00a_config.ipynb #cfaf316d
@@ -301,9 +301,6 @@ DEFAULT_AVSR = 'avsr_grid_s1.pt'  # shipped audio-visual recogniser (`lipsound2.
                                   # pre-trained and fine-tuned on GRID s1, `experiments/avsr.py`
 DEFAULT_MODEL = 'nar'  # what `speak`, `read` and `evaluate` use by default: the best validation STOI/ESTOI (0.534/0.344
                        # vs LipSound2's 0.482/0.252, Griffin-Lim)
-VOCODERS = {'griffinlim': 'lipsound2.vocoders.base', 'hifigan': 'lipsound2.vocoders.hifigan',
-            'hifigan-onnx': 'lipsound2.vocoders.hifigan',
-            'waveglow': 'lipsound2.vocoders.waveglow_checkpoints'}  # name -> the module that registers it
 DEFAULT_VOCODER = 'hifigan-onnx'  # HiFi-GAN V1 universal (`interp`), run by ONNX Runtime: the best STOI/ESTOI of the
                                   # default model's speech on GRID s1 validation (`09a_results`: 0.560/0.354 vs
                                   # Griffin-Lim's 0.534/0.344), PyTorch's waveform within 1e-4 at less CPU

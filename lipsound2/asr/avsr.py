@@ -17,6 +17,7 @@ from ..core import LipSound2Error, CheckpointError, lengths_to_mask, save_checkp
 from .ctc import VOCAB, DECODERS
 from ..v2s.encoder import SpatialMaxPool
 from fastcore.basics import patch
+from ..registry import RECOGNISERS
 
 # %% auto #0
 __all__ = ['MODALITIES', 'AVSRConfig', 'AudioFrontEnd', 'VideoFrontEnd', 'span_mask', 'modality_keep', 'AVSR', 'save_avsr',
@@ -236,6 +237,8 @@ def load_avsr(path:str|Path, map_location='cpu') -> AVSR:
         raise CheckpointError(f"'{path}': config or weights do not fit an AVSR model "
                               f"({str(e).splitlines()[0][:300]})") from None
     return m.eval()
+
+RECOGNISERS.register('avsr', load_avsr)  # `lipsound2.registry.RECOGNISERS`
 
 # %% ../../nbs/08c_asr.avsr.ipynb #0e4da345
 _all_ = ['DEFAULT_AVSR']  # defined in `lipsound2.config`, where the command line reads it without torch

@@ -10,10 +10,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from ..corpora.core import GRID_SLOTS
+from ..registry import DECODERS
 
 # %% auto #0
-__all__ = ['VOCAB', 'BLANK', 'DECODERS', 'normalize_text', 'text_to_ids', 'ids_to_text', 'greedy_decode', 'beam_decode',
-           'GridGrammar', 'grammar_decode']
+__all__ = ['VOCAB', 'BLANK', 'normalize_text', 'text_to_ids', 'ids_to_text', 'greedy_decode', 'beam_decode', 'GridGrammar',
+           'grammar_decode']
 
 # %% ../../nbs/08a_asr.ctc.ipynb #982e4ecb
 VOCAB = " abcdefghijklmnopqrstuvwxyz'"  # NeMo `labels`, in order
@@ -173,4 +174,5 @@ def grammar_decode(log_probs:torch.Tensor, # (T, C) of one utterance (valid fram
     return grammar.sentence(idx)
 
 # %% ../../nbs/08a_asr.ctc.ipynb #2df35552
-DECODERS = dict(greedy=greedy_decode, beam=beam_decode, grammar=grammar_decode)  # name -> fn(log_probs (T, C)) -> str
+for _n, _f in dict(greedy=greedy_decode, beam=beam_decode, grammar=grammar_decode).items():
+    DECODERS.register(_n, _f)  # `lipsound2.registry.DECODERS`: name -> fn(log_probs (T, C)) -> str

@@ -24,6 +24,7 @@ from ..corpora.core import grid_split, read_align_span
 from ..media.audio import check_audio, SILENCE_PEAK
 from .jasper import JasperConfig, JasperFeatures, Jasper, _waveform
 from .nemo import load_nemo
+from ..registry import RECOGNISERS
 
 # %% auto #0
 __all__ = ['grid_items', 'compute_features', 'collate_ctc', 'CTCLossFlat', 'SpecAugment', 'GreedyWER', 'save_jasper',
@@ -142,6 +143,8 @@ def load_jasper(path:str|Path|Jasper) -> Jasper:
         raise CheckpointError(f"'{path}': config or weights do not fit a Jasper "
                               f"({str(e).splitlines()[0][:300]})") from None
     return m.eval()
+
+RECOGNISERS.register('jasper', load_jasper)  # `lipsound2.registry.RECOGNISERS`
 
 # %% ../../nbs/08e_asr.jasper_training.ipynb #e743f647
 def train_jasper(train_items:list, # (audio path or 16 kHz waveform, transcript) pairs

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, contextlib, os, sys
 from pathlib import Path
+from ..registry import DECODERS, VOCODERS
 
 # %% auto #0
 __all__ = ['EXIT_OK', 'EXIT_ERROR', 'EXIT_USAGE', 'EXIT_PARTIAL', 'EXIT_INTERRUPTED', 'LONG_INPUT_SECONDS', 'HEARTBEAT_SECONDS']
@@ -172,13 +173,13 @@ def _check_device(name:str) -> None:
 def _inference_options() -> argparse.ArgumentParser:
     "Parent parser: `--checkpoint`, `--vocoder`, `--vocoder-weights`, `--device`, `--seed`."
     # not torch: parsing stays fast (see `cmd_speak`)
-    from lipsound2.config import SHIPPED_MODELS, VOCODERS, DEFAULT_VOCODER, INFERENCE_LANDMARK_EVERY
+    from lipsound2.config import SHIPPED_MODELS, DEFAULT_VOCODER, INFERENCE_LANDMARK_EVERY
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument('--model', choices=list(SHIPPED_MODELS), default=None,
                    help="which shipped model to use without --checkpoint (default: the best one, see README)")
     p.add_argument('--checkpoint', default=None,
                    help="a video-to-speech checkpoint (default: the shipped GRID s1 model)")
-    p.add_argument('--vocoder', choices=sorted(VOCODERS), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
+    p.add_argument('--vocoder', choices=VOCODERS.names(), default=DEFAULT_VOCODER, help="mel spectrogram to waveform")
     p.add_argument('--vocoder-weights', '--waveglow', dest='vocoder_weights', default=None,
                    help="the vocoder's checkpoint, for vocoders with weights")
     p.add_argument('--device', type=_device, default='cpu',
@@ -194,6 +195,6 @@ def _recogniser_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument('--jasper', default=None,
                    help="Jasper checkpoint of ours or a NeMo .nemo file (default: the shipped one)")
-    p.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy',
+    p.add_argument('--decoder', choices=DECODERS.names(), default='greedy',
                    help="CTC decoding; 'grammar' yields only valid GRID sentences")
     return p

@@ -11,6 +11,8 @@ from .base import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, _at_least_one, _cou
                                 _existing_file, _inference_options, _quality, _recogniser_options)
 from .data_commands import _train_options, cmd_pack, cmd_prepare, cmd_pretrain_audio, cmd_train, cmd_unpack
 from .speech_commands import cmd_evaluate, cmd_read, cmd_recognize, cmd_speak, cmd_transcribe
+from ..config import TrainConfig
+from ..registry import CORPORA, DECODERS, MODELS
 
 # %% auto #0
 __all__ = ['get_parser', 'main', 'run']
@@ -53,7 +55,7 @@ def get_parser() -> argparse.ArgumentParser:
                         "folder of videos (+ audio, .txt transcripts)")
     s.add_argument('cache', nargs='?', default=None, help="output folder, one .npz per utterance (or give --shards)")
     s.add_argument('--corpus', dest='layout', default='auto',
-                   choices=['auto', 'grid', 'voxceleb2', 'lrs3', 'tcd-timit', 'cmlr', 'folder'],
+                   choices=['auto', *CORPORA.names(), 'folder'],
                    help="the corpus layout ('auto': recognised from the folders)")
     s.add_argument('--split', type=_existing_file, default=None,
                    help="split file recorded into the cache: 'utt_id,split' or 'speaker,split' rows (e.g. "
@@ -79,12 +81,12 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('--force', action='store_true', help="overwrite an existing --figure file")
     s.set_defaults(func=cmd_prepare)
     model_opts = argparse.ArgumentParser(add_help=False)
-    model_opts.add_argument('--model', choices=['lipsound2', 'nar'], default='lipsound2',
+    model_opts.add_argument('--model', choices=MODELS.names('train'), default='lipsound2',
                             help="LipSound2 (the paper's) or the non-autoregressive model")
     model_opts.add_argument('--config', choices=['default', 'small', 'tiny'], default=None,
                             help="config preset of the model: default = paper-like sizes for a GPU; small = CPU (the "
                                  "shipped GRID models); tiny = tests (default: small)")
-    model_opts.add_argument('--recipe', choices=['default', 'paper', 'grid_cpu', 'nar_cpu'], default=None,
+    model_opts.add_argument('--recipe', choices=['default', *TrainConfig.PRESETS], default=None,
                             help="TrainConfig preset the options below override (default: default)")
     model_opts.add_argument('--set', action='append', metavar='FIELD=VALUE',
                             help="override a field of the model's config preset, e.g. --set decoder_dim=768 "
@@ -157,7 +159,7 @@ def get_parser() -> argparse.ArgumentParser:
                    help="a video (with or without an audio track), an audio file (--modality audio), or a folder")
     s.add_argument('--modality', choices=['audio', 'video', 'av'], default='av',
                    help="audio only, video only (lip reading) or both")
-    s.add_argument('--decoder', choices=['greedy', 'beam', 'grammar'], default='greedy',
+    s.add_argument('--decoder', choices=DECODERS.names(), default='greedy',
                    help="CTC decoding; 'grammar' yields only valid GRID sentences")
     s.add_argument('--checkpoint', default=None, help="an audio-visual checkpoint (default: the shipped GRID s1 model)")
     s.add_argument('--device', type=_device, default='cpu', help="torch device: cpu, cuda, cuda:N or mps")

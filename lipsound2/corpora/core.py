@@ -4,17 +4,18 @@
 
 # %% ../../nbs/00e_corpora.core.ipynb #79c0ba32
 from __future__ import annotations
-import csv, importlib
+import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from ..core import LipSound2Error, data_root
 from ..media.audio import AUDIO_EXTS
 from ..media.video import VIDEO_EXTS
+from ..registry import CORPORA
 
 # %% auto #0
-__all__ = ['GRID_SLOTS', 'CORPUS_READERS', 'CORPUS_MODULES', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence',
-           'read_align', 'read_align_span', 'read_grid', 'grid_split', 'read_folder', 'register_corpus', 'corpus_names',
+__all__ = ['GRID_SLOTS', 'CORPUS_READERS', 'Utterance', 'CorpusError', 'unique_names', 'is_grid_sentence', 'read_align',
+           'read_align_span', 'read_grid', 'grid_split', 'read_folder', 'register_corpus', 'corpus_names',
            'detect_corpus', 'read_corpus']
 
 # %% ../../nbs/00e_corpora.core.ipynb #9a49bbfc
@@ -132,13 +133,13 @@ def read_folder(root:str|Path) -> list[Utterance]:
     return utts
 
 # %% ../../nbs/00e_corpora.core.ipynb #21a1b038
-CORPUS_READERS:dict = {}  # name -> (detect(root) -> bool, read(root) -> list[Utterance]), in detection order
+CORPUS_READERS = CORPORA  # `lipsound2.registry.CORPORA`: name -> (detect(root) -> bool, read(root) -> list[Utterance])
 
-def register_corpus(name:str, # the `--corpus` name, e.g. 'lrs3'
+def register_corpus(name:str, # the `--corpus` name, e.g. 'lrs3' (declared in `lipsound2.registry.CORPORA`)
                     detect): # detect(root:Path) -> bool: whether `root` has this layout
     "Decorator registering a corpus reader `read(root) -> list[Utterance]` under `name` for `read_corpus`."
     def _reg(read):
-        CORPUS_READERS[name] = (detect, read)
+        CORPORA.register(name, (detect, read))
         return read
     return _reg
 
@@ -147,21 +148,14 @@ register_corpus('grid',
                 or any((d/'align').is_dir() for d in r.iterdir() if d.is_dir()))(read_grid)
 
 # %% ../../nbs/00e_corpora.core.ipynb #ac06d7aa
-CORPUS_MODULES = ('lipsound2.corpora.readers',)  # modules that register more layouts (`register_corpus`) when imported
-
-def _load_readers():
-    "Import the modules named in `CORPUS_MODULES` (by name, as `model` finds lazy kinds): they register their layouts."
-    for m in CORPUS_MODULES: importlib.import_module(m)
-
 def corpus_names() -> list[str]:
-    "The names `read_corpus` accepts: 'auto', every registered layout, and 'folder'."
-    _load_readers()
-    return ['auto', *CORPUS_READERS, 'folder']
+    "The names `read_corpus` accepts: 'auto', every layout of `lipsound2.registry.CORPORA`, and 'folder'."
+    return ['auto', *CORPORA.names(), 'folder']
 
 def detect_corpus(root:str|Path) -> str:
-    "The name of the first registered layout that `root` matches, else 'folder'."
-    _load_readers()
-    return next((n for n, (detect, _) in CORPUS_READERS.items() if detect(Path(root))), 'folder')
+    "The name of the first layout (in `CORPORA`'s order) that `root` matches, else 'folder'."
+    CORPORA.load_all()
+    return next((n for n in CORPORA.names() if CORPORA[n][0](Path(root))), 'folder')
 
 def read_corpus(root:str|Path, corpus:str='auto') -> list[Utterance]:
     """The utterances under `root`, read with the reader named `corpus` (`corpus_names()`; 'auto': `detect_corpus`).
@@ -173,4 +167,4 @@ def read_corpus(root:str|Path, corpus:str='auto') -> list[Utterance]:
     if corpus not in corpus_names():
         raise CorpusError(f"'{root}': unknown corpus layout {corpus!r}; one of {', '.join(corpus_names())}")
     if corpus == 'auto': corpus = detect_corpus(root)
-    return read_folder(root) if corpus == 'folder' else CORPUS_READERS[corpus][1](root)
+    return read_folder(root) if corpus == 'folder' else CORPORA.load(corpus)[1](root)

@@ -4,7 +4,6 @@
 
 # %% ../../nbs/04_v2s.model.ipynb #2b47b135
 from __future__ import annotations
-import importlib
 from pathlib import Path
 import torch
 from torch import nn
@@ -13,10 +12,11 @@ from ..config import LipSound2Config, PrepConfig, MelConfig
 from ..core import (lengths_to_mask, CheckpointError, save_checkpoint, read_checkpoint, resolve_weights)
 from .encoder import Encoder
 from .decoder import Decoder, Postnet
+from ..registry import MODELS
 
 # %% auto #0
-__all__ = ['DEFAULT_CHECKPOINT', 'MODELS', 'LipSound2', 'masked_mse', 'LipSound2Loss', 'register_model', 'model_class',
-           'upgrade_config', 'checkpoint_config', 'checkpoint_prep', 'save_model', 'load_weights', 'load_checkpoint']
+__all__ = ['DEFAULT_CHECKPOINT', 'LipSound2', 'masked_mse', 'LipSound2Loss', 'register_model', 'model_class', 'upgrade_config',
+           'checkpoint_config', 'checkpoint_prep', 'save_model', 'load_weights', 'load_checkpoint']
 
 # %% ../../nbs/04_v2s.model.ipynb #71d83c7e
 class LipSound2(nn.Module):
@@ -74,23 +74,19 @@ class LipSound2Loss(nn.Module):
 
 # %% ../../nbs/04_v2s.model.ipynb #ecea5883
 DEFAULT_CHECKPOINT = 'lipsound2_grid_s1.pt'  # shipped: the small CPU preset on 48 px mouth crops of GRID s1
-MODELS = {'lipsound2': LipSound2}           # checkpoint kind -> video-to-speech model class
-_LAZY_MODELS = dict(nar='lipsound2.v2s.nar', nar_text='lipsound2.v2s.text_nar',  # kind -> module registering it
-                    audio_lipsound2='lipsound2.v2s.pretraining', audio_nar='lipsound2.v2s.pretraining')
-
 def register_model(cls:type) -> type:
-    """Register a video-to-speech model class under `cls.kind` (it has `config_class`, `cfg`, `infer`); usable as a
-    decorator."""
-    MODELS[cls.kind] = cls
-    return cls
+    """Register a video-to-speech model class under `cls.kind` (it has `config_class`, `cfg`, `infer`) in
+    `lipsound2.registry.MODELS`, which declares the module of every kind; usable as a decorator."""
+    return MODELS.register(cls.kind, cls)
+
+register_model(LipSound2)
 
 def model_class(kind:str, name:str='<dict>') -> type:
     "The model class of checkpoint kind `kind`; `CheckpointError` naming `name` when it is no video-to-speech model."
-    if kind not in MODELS and kind in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[kind])
-    if kind not in MODELS:
+    try: return MODELS.load(kind)
+    except KeyError:
         raise CheckpointError(f"{name} is a {kind} checkpoint, not a video-to-speech model "
-                              f"({', '.join(sorted({*MODELS, *_LAZY_MODELS}))})")
-    return MODELS[kind]
+                              f"({', '.join(sorted(MODELS.names()))})") from None
 
 def upgrade_config(d:dict, # the `config` entry of a LipSound2 checkpoint of version 1
                    prep:dict|None=None) -> dict: # its `prep` entry, whose full mel settings complete the old flat
@@ -109,8 +105,8 @@ def checkpoint_config(ck:dict, name:str='<dict>'):
     `name` if it is invalid."""
     cls = model_class(ck.get('kind', 'lipsound2'), name)
     try:
-        d = upgrade_config(ck['config'], ck.get('prep')) if cls is LipSound2 and ck.get('version',
-            1) < 2 else ck['config']
+        old = cls.kind == 'lipsound2' and ck.get('version', 1) < 2
+        d = upgrade_config(ck['config'], ck.get('prep')) if old else ck['config']
         return cls.config_class.from_dict(d)
     except (TypeError, ValueError, KeyError) as e:
         raise CheckpointError(f"{name}: bad {cls.kind} config: {e}") from None

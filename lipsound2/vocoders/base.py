@@ -4,14 +4,15 @@
 
 # %% ../../nbs/06_vocoders.base.ipynb #eb4d417a
 from __future__ import annotations
-import importlib, math
+import math
 from typing import Callable
 import numpy as np
 import torch, torchaudio
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
-from ..config import MelConfig, VOCODERS
+from ..config import MelConfig
+from ..registry import VOCODERS
 from ..media.audio import mel_spectrogram
 
 # %% auto #0
@@ -101,17 +102,14 @@ class GriffinLimVocoder(Vocoder):
     def __repr__(self): return f"GriffinLimVocoder(n_iter={self.n_iter}, momentum={self.momentum}, seed={self.seed})"
 
 # %% ../../nbs/06_vocoders.base.ipynb #8a6caea9
-_VOCODERS: dict[str, Callable[..., Vocoder]] = {}
-_LAZY_VOCODERS = VOCODERS   # name -> module that registers it when imported (`config.VOCODERS`)
-
-def register_vocoder(name:str, # case-insensitive name for `get_vocoder`
+def register_vocoder(name:str, # case-insensitive name for `get_vocoder` (declared in `lipsound2.registry.VOCODERS`)
                      factory:Callable[..., Vocoder]): # `factory(path=None, **kw) -> Vocoder`
     "Register `factory` under `name`; registering a name again replaces the earlier factory."
-    _VOCODERS[name.lower()] = factory
+    VOCODERS.register(name.lower(), factory)
 
 def available_vocoders() -> list[str]:
-    "Names `get_vocoder` accepts: the registered ones and those provided by modules imported on demand."
-    return sorted(set(_VOCODERS) | set(_LAZY_VOCODERS))
+    "Names `get_vocoder` accepts: those `lipsound2.registry.VOCODERS` declares (imported on demand) and any registered."
+    return sorted(VOCODERS.names())
 
 def get_vocoder(name:str='griffinlim', # registry name, e.g. 'griffinlim' or 'waveglow'
                 path:str|None=None,    # checkpoint for vocoders with weights
@@ -119,16 +117,16 @@ def get_vocoder(name:str='griffinlim', # registry name, e.g. 'griffinlim' or 'wa
     """The vocoder registered as `name`, built by its factory with `path` and `kw`. Raises `ValueError` for an
     unknown name (listing the known ones) or when the module providing it cannot be imported."""
     key = name.lower()
-    if key not in _VOCODERS and key in _LAZY_VOCODERS:
-        try: importlib.import_module(_LAZY_VOCODERS[key])
-        except ImportError as e:
-            raise ValueError(f"vocoder '{name}' is provided by {_LAZY_VOCODERS[key]}, which could not be "
-                             f"imported: {e}") from e
-    if key not in _VOCODERS and key in _LAZY_VOCODERS:
-        raise ValueError(f"{_LAZY_VOCODERS[key]} was imported but registered no vocoder '{key}'")
-    if key not in _VOCODERS:
-        raise ValueError(f"unknown vocoder '{name}'; known vocoders: {', '.join(available_vocoders())}")
-    return _VOCODERS[key](path=path, **kw)
+    try: factory = VOCODERS.load(key)
+    except ImportError as e:
+        raise ValueError(f"vocoder '{name}' is provided by {VOCODERS.lazy[key]}, which could not be "
+                         f"imported: {e}") from e
+    except LookupError as e:   # KeyError (an unknown name) included
+        msg = e.args[0] if e.args else str(e)
+        if key not in VOCODERS.lazy:
+            msg = f"unknown vocoder '{name}'; known vocoders: {', '.join(available_vocoders())}"
+        raise ValueError(msg) from None
+    return factory(path=path, **kw)
 
 def _griffinlim(path:str|None=None, **kw) -> GriffinLimVocoder:
     if path is not None: raise ValueError(f"the Griffin-Lim vocoder has no weights; got a checkpoint path '{path}'")
