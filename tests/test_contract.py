@@ -234,7 +234,7 @@ def test_tab_separated_lines_escape_tabs_and_newlines_in_names(tmp_path):
     assert len(out) == 1 and out[0].split('\t')[0] == str(f).replace('\t', '\\t').replace('\n', '\\n'), out
 
 def test_a_long_single_input_shows_progress(tmp_path, tiny_ckpt, capsys, monkeypatch):
-    import lipsound2.cli as cli
+    import lipsound2.cli.base as cli   # the heartbeat reads its thresholds there
     monkeypatch.setattr(cli, 'LONG_INPUT_SECONDS', 1.0); monkeypatch.setattr(cli, 'HEARTBEAT_SECONDS', 0.05)
     assert main(['speak', str(SAMPLES/'bbaf2n.mpg'), '-o', str(tmp_path/'x.wav'), '--checkpoint', str(tiny_ckpt), *SPEAK]) == 0
     err = capsys.readouterr().err.splitlines()

@@ -163,7 +163,7 @@ def test_verbose_shows_the_traceback_of_an_error(tmp_path):
 def test_an_unexpected_error_is_one_line_unless_verbose(monkeypatch, capsys):
     from lipsound2 import cli
     def broken(a): raise RuntimeError('a bug')
-    monkeypatch.setattr(cli, 'cmd_unpack', broken)
+    monkeypatch.setattr(cli.parser, 'cmd_unpack', broken)   # the parser binds the command it runs
     assert cli.main(['unpack', 'x.pack', 'cache']) == 1
     err = capsys.readouterr().err
     assert err == "lipsound2: unexpected error: RuntimeError: a bug (run again with --verbose for the traceback)\n", err

@@ -137,7 +137,9 @@ def _prepare_noting(u:Utterance, cache_dir:Path, cfg:PrepConfig) -> tuple[str, s
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         r = _prepare_one(u, cache_dir, cfg)
-    return (*r, [str(w.message) for w in caught if Path(w.filename).parent == Path(__file__).parent])
+    import lipsound2
+    pkg = Path(lipsound2.__file__).parent   # warnings of every subpackage (media.video's about the audio)
+    return (*r, [str(w.message) for w in caught if pkg in Path(w.filename).parents])
 
 
 # %% ../../nbs/00f_data.core.ipynb #cf88e45b
