@@ -214,7 +214,8 @@ class AlignmentFigures(Callback):
     def after_epoch(self):
         if not getattr(self, '_trained', False): return
         self._trained = False
-        if not isinstance(self.model, LipSound2): return  # a non-autoregressive model has no alignment
+        # by kind, not class: a notebook run in the same process may have registered its own copy of `LipSound2`
+        if getattr(self.model, 'kind', None) != LipSound2.kind: return  # a non-autoregressive model has no alignment
         dev = next(self.model.parameters()).device
         dl = self.dls.valid if _has_valid(self.dls) else self.dls.train  # no validation split: a training utterance
         video, vlens, mel, mlens = to_device(dl.one_batch(), dev)
